@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // p-retry and its dependency ship ESM only: ts-jest turns them into CommonJS for jest.
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/__tests__/tsconfig.json' }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error)/)'],
+  moduleNameMapper: {
+    '^tokenwarden$': '<rootDir>/src/index.ts',
+    '^tokenwarden/testing$': '<rootDir>/src/testing/index.ts',
+  },
+  setupFiles: ['<rootDir>/__tests__/helpers/realm.ts'],
+  testTimeout: 30_000,
+};
