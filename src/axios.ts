@@ -1,0 +1,158 @@
+// The axios interceptors: put the bearer on requests bound for the API (and only those), and
+// answer a 401 for our token with one shared refresh and one replay.
+import { AxiosHeaders, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+
+/** A token as the request path needs it. */
+export interface HeldToken {
+  /** Increases each time the token changes: a 401 names the token it was for by this number. */
+  readonly gen: number;
+  /** `'Bearer <token>'`, built once per token. */
+  readonly header: string;
+}
+
+/** What the interceptors need from the manager. */
+export interface BearerSource {
+  /** Where relative URLs go; may change once (CrowdStrike region discovery). */
+  readonly baseUrl: string | undefined;
+  /** The token if it can be sent right now; never waits. */
+  usable(): HeldToken | undefined;
+  /** Wait for a usable token. */
+  wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The API answered 401 to token `gen`: the token to replay with. */
+  rejected(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The API accepted token `gen`. */
+  accepted(gen: number): void;
+  /** The origin of `baseUrl` and the `allowedOrigins`, as `new URL().origin` writes them. */
+  origins(): readonly string[];
+}
+
+/** axios's GenericAbortSignal: its `addEventListener` is optional. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener?: (type: 'abort', listener: () => void, options?: { once?: boolean }) => void;
+  removeEventListener?: (type: 'abort', listener: () => void) => void;
+}
+
+/** The token generation a request carried; set by our request interceptor only. */
+const CARRIED = Symbol('tokenwarden.carried');
+/** A string key (not a symbol) so it survives axios's config merge on every axios 1.x. */
+const REPLAYED = 'tokenwardenReplayed';
+/** Asks axios to hide the header when it serializes an error (`AxiosError.toJSON`). */
+const REDACT_KEYS = ['Authorization'];
+/** Relative URL and no baseURL: the request goes to the manager's `baseUrl`. */
+const TO_API_BASE = 0;
+
+type Config = InternalAxiosRequestConfig & { [CARRIED]?: number; [REPLAYED]?: boolean };
+
+export function attachInterceptors(instance: AxiosInstance, source: BearerSource): () => void {
+  let instanceBase: string | undefined;
+  let instanceOrigin: string | undefined;
+
+  const mayReceive = (origin: string | undefined): boolean => {
+    if (origin === undefined) return false;
+    const base = instance.defaults.baseURL;
+    if (base !== instanceBase) {
+      instanceBase = base;
+      instanceOrigin = base ? originOf(base) : undefined;
+    }
+    return origin === instanceOrigin || source.origins().includes(origin);
+  };
+
+  /** Whether a request may carry the bearer, or TO_API_BASE when it goes to the manager's baseUrl. */
+  const destination = (config: Config): boolean | typeof TO_API_BASE => {
+    const url = config.url ?? '';
+    const base = config.baseURL;
+    if (isAbsolute(url) && !(config.allowAbsoluteUrls === false && base)) {
+      for (const origin of source.origins()) if (startsWithOrigin(url, origin)) return true;
+      return mayReceive(originOf(url));
+    }
+    if (!base) return source.baseUrl === undefined ? false : TO_API_BASE;
+    return mayReceive(cachedOrigin(base));
+  };
+
+  const authorize = (config: Config, held: HeldToken): Config => {
+    const to = destination(config);
+    if (to === false) return config;
+    if (to === TO_API_BASE) config.baseURL = source.baseUrl;
+    config.headers.set('Authorization', held.header);
+    config[CARRIED] = held.gen;
+    if (config.redact === undefined) config.redact = REDACT_KEYS;
+    return config;
+  };
+
+  const onRequest = (config: Config): Config | Promise<Config> => {
+    // A header the caller set is theirs; on our own replay the old bearer was removed.
+    if (config.headers.has('Authorization')) return config;
+    const held = source.usable();
+    if (held !== undefined) return authorize(config, held);
+    // Only wait for a token when this request would carry it.
+    if (destination(config) === false) return config;
+    return source.wait(config.signal).then((fresh) => authorize(config, fresh));
+  };
+
+  const onResponse = (response: AxiosResponse): AxiosResponse => {
+    const gen = (response.config as Config | undefined)?.[CARRIED];
+    if (gen !== undefined) source.accepted(gen);
+    return response;
+  };
+
+  const onError = (error: unknown): Promise<unknown> => {
+    const config = (error as AxiosError | null)?.config as Config | undefined;
+    const gen = config?.[CARRIED];
+    // Not a request that carried our token (a TokenError from onRequest passes here untouched).
+    if (config === undefined || gen === undefined) return Promise.reject(error);
+    if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(error);
+    return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config)));
+  };
+
+  const requestId = instance.interceptors.request.use(onRequest);
+  const responseId = instance.interceptors.response.use(onResponse, onError);
+  return () => {
+    instance.interceptors.request.eject(requestId);
+    instance.interceptors.response.eject(responseId);
+  };
+}
+
+/** The same request without our old bearer, marked so that a second 401 is returned as it is. */
+function replayOf(config: Config): Config {
+  const headers = new AxiosHeaders(config.headers);
+  headers.delete('Authorization');
+  const replay: Config = { ...config, headers, [REPLAYED]: true };
+  delete replay[CARRIED];
+  return replay;
+}
+
+/** axios's rule: `scheme://` or `//` starts an absolute URL. */
+function isAbsolute(url: string): boolean {
+  return /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url);
+}
+
+let lastBase = '';
+let lastBaseOrigin: string | undefined;
+
+/** Instances send most requests to one baseURL: remember the last one's origin. */
+function cachedOrigin(base: string): string | undefined {
+  if (base !== lastBase) {
+    lastBaseOrigin = originOf(base);
+    lastBase = base;
+  }
+  return lastBaseOrigin;
+}
+
+/** `url` begins with `origin` and the authority ends there: it cannot go anywhere else. */
+function startsWithOrigin(url: string, origin: string): boolean {
+  if (!url.startsWith(origin)) return false;
+  const next = url.charCodeAt(origin.length);
+  return Number.isNaN(next) || next === 47 || next === 63 || next === 35; // end, '/', '?', '#'
+}
+
+/** The origin a request to `url` goes to, parsed the way axios parses it; undefined unless http(s). */
+export function originOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+import type { Clock } from './types';
+
+/** Read at call time (not bound at import) so fake timers and test clocks take effect. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+};
+
+/** A moment on both clocks. */
+export interface Instant {
+  readonly wall: number;
+  readonly mono: number;
+}
+
+export function instant(clock: Clock): Instant {
+  const wall = clock.now();
+  return { wall, mono: clock.monotonic ? clock.monotonic() : wall };
+}
+
+/**
+ * A point in time that has passed when either clock says so: the wall clock catches sleep and
+ * frozen containers (monotonic time stops there), the monotonic clock catches wall-clock jumps.
+ */
+export class Deadline {
+  readonly wall: number;
+  readonly mono: number;
+
+  constructor(at: Instant, inMs: number) {
+    this.wall = at.wall + inMs;
+    this.mono = at.mono + inMs;
+  }
+
+  /** Ms left, by the more pessimistic clock. */
+  remaining(now: Instant): number {
+    return Math.min(this.wall - now.wall, this.mono - now.mono);
+  }
+
+  passed(clock: Clock): boolean {
+    return clock.now() >= this.wall || (clock.monotonic !== undefined && clock.monotonic() >= this.mono);
+  }
+}
+
+/** setTimeout caps at 2^31-1 ms and fires at once beyond it; longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function clampDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
+/** An unref'd timer: it never keeps the process alive on its own. */
+export function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
+  const timer = setTimeout(fn, clampDelay(ms));
+  timer.unref?.();
+  return timer;
+}
+
+/** Wait `ms` on an unref'd timer; rejects with the signal's reason when it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = unrefTimer(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * All timers are unref'd, so a caller awaiting a token during a retry back-off would let Node exit
+ * mid-await. While anyone waits, one ref'd handle keeps the process up; the last waiter drops it.
+ */
+export class KeepAlive {
+  #holders = 0;
+  #handle: NodeJS.Timeout | undefined;
+
+  hold(): void {
+    if (this.#holders++ === 0) this.#handle = setInterval(noop, MAX_TIMER_MS);
+  }
+
+  release(): void {
+    if (--this.#holders === 0 && this.#handle !== undefined) {
+      clearInterval(this.#handle);
+      this.#handle = undefined;
+    }
+  }
+}
+
+export function noop(): void {}

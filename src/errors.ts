@@ -1,0 +1,77 @@
+/** Why a token could not be had. */
+export type TokenErrorCode =
+  | 'invalid_credentials'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'server_error'
+  | 'network_error'
+  | 'invalid_response'
+  | 'disposed'
+  | 'aborted';
+
+const RETRYABLE: ReadonlySet<TokenErrorCode> = new Set(['rate_limited', 'server_error', 'network_error']);
+
+export interface TokenErrorDetails {
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  status?: number;
+  /** The provider's own error message (already free of secrets). */
+  providerMessage?: string;
+  /** How long the server asked us to wait before trying again, in ms. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+/**
+ * The one error tokenwarden rejects with. It never carries an HTTP client's error (those hold the
+ * request body with the client secret): `cause` is a plain error rebuilt from safe fields.
+ */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+  readonly code: TokenErrorCode;
+  readonly status?: number;
+  readonly providerMessage?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.providerMessage !== undefined) this.providerMessage = details.providerMessage;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** Whether trying again later may succeed (network, 5xx, 429). */
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+}
+
+/** Thrown synchronously for bad options: a programming error, not a token failure. */
+export class ConfigError extends TypeError {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config' as const;
+  /** The option that is wrong, e.g. `'clientSecret'`. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(message);
+    this.option = option;
+  }
+}
+
+export function disposedError(): TokenError {
+  return new TokenError('disposed', 'the token manager has been disposed');
+}
+
+export function abortedError(reason: unknown): TokenError {
+  // The reason is the caller's own value; keep only its message so it cannot smuggle anything.
+  const why = reason instanceof Error ? reason.message : undefined;
+  return new TokenError('aborted', why ? `waiting for a token was aborted: ${why}` : 'waiting for a token was aborted');
+}
+
+/** Anything thrown inside the manager, as a TokenError (a provider bug must not escape raw). */
+export function asTokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  return new TokenError('invalid_response', `token provider failed with an unexpected ${name}`);
+}

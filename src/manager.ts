@@ -1,0 +1,400 @@
+import type { AxiosInstance } from 'axios';
+import { EventEmitter } from 'eventemitter3';
+import { inspect } from 'node:util';
+import { attachInterceptors, originOf, type AbortSignalLike, type BearerSource, type HeldToken } from './axios';
+import { KeepAlive, instant, noop, systemClock, unrefTimer } from './clock';
+import { ConfigError, TokenError, abortedError, asTokenError, disposedError } from './errors';
+import { createTokenHttp } from './http';
+import { DEFAULT_REFRESH_WINDOW_MS, decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
+import { Gate, resolveRetry, withRetry, type RetryPolicy } from './retry';
+import { memoryStore, storeKey } from './store';
+import { DEFAULT_LIFETIME_MS } from './token-response';
+import type {
+  AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, TokenManagerEvents,
+  TokenManagerOptions, TokenProvider, TokenStore,
+} from './types';
+
+interface Held extends HeldToken {
+  readonly token: AccessToken;
+  readonly plan: TokenPlan;
+}
+
+/**
+ * Node 20 defines Symbol.asyncDispose as this registered symbol, but only in its main realm (not in
+ * vm contexts such as jest's): the registered symbol is the same everywhere.
+ */
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+/** After a failed background refresh, try again in half the usable time left, at most this late. */
+const MAX_BACKGROUND_RETRY_MS = 30_000;
+
+/**
+ * Keeps one client-credentials token fresh: cached, refreshed ahead of expiry in the background,
+ * fetched once however many callers ask, attached to axios instances, revoked on dispose.
+ */
+export class TokenManager extends EventEmitter<TokenManagerEvents> implements AsyncDisposable {
+  readonly #provider: TokenProvider;
+  readonly #context: ProviderContext;
+  readonly #clock: Required<Clock>;
+  readonly #store: TokenStore;
+  readonly #key: string;
+  readonly #policy: RefreshPolicy;
+  readonly #retry: RetryPolicy;
+  readonly #extraOrigins: readonly string[];
+  readonly #gate: Gate;
+  readonly #keepAlive = new KeepAlive();
+  readonly #closing = new AbortController();
+  readonly #attached = new Map<AxiosInstance, () => void>();
+  #current: Held | undefined;
+  /** The token we stopped serving (refused by the API, or rotated away); `revoked` once we revoked it. */
+  #retired: { held: Held; revoked: boolean } | undefined;
+  #gen = 0;
+  #inflight: Promise<Held> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #timerIsRetry = false;
+  #unauthorizedStreak = 0;
+  #closed = false;
+  #disposal: Promise<void> | undefined;
+  #originsFor: string | undefined;
+  #origins: readonly string[] = [];
+
+  constructor(options: TokenManagerOptions) {
+    super();
+    const provider = options?.provider;
+    if (!provider || typeof provider.fetchToken !== 'function' || typeof provider.identity !== 'string') {
+      throw new ConfigError('provider', 'TokenManager: provider is required (crowdstrike(), onelogin(), clientCredentials() or your own TokenProvider)');
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof clock.now !== 'function') throw new ConfigError('clock', 'TokenManager: clock must have a now() method');
+    this.#provider = provider;
+    this.#clock = { now: () => clock.now(), monotonic: clock.monotonic ? () => clock.monotonic!() : () => clock.now() };
+    this.#policy = { refreshWindowMs: nonNegative(options.refreshWindowMs, DEFAULT_REFRESH_WINDOW_MS, 'refreshWindowMs') };
+    this.#retry = resolveRetry(options.retry);
+    this.#gate = new Gate(this.#clock);
+    this.#store = options.store ?? memoryStore();
+    this.#key = storeKey(provider.identity);
+    this.#extraOrigins = (options.allowedOrigins ?? []).map((url) => {
+      const origin = typeof url === 'string' ? originOf(url) : undefined;
+      if (origin === undefined) throw new ConfigError('allowedOrigins', `TokenManager: allowedOrigins must be http(s) URLs, got ${JSON.stringify(url)}`);
+      return origin;
+    });
+    const lifetime = nonNegative(options.defaultLifetimeMs, DEFAULT_LIFETIME_MS, 'defaultLifetimeMs');
+    this.#context = { http: options.http ?? createTokenHttp(), clock: this.#clock, defaultLifetimeMs: lifetime };
+  }
+
+  /** The API base URL (after CrowdStrike region discovery); relative request URLs go here. */
+  get baseUrl(): string | undefined {
+    return this.#provider.baseUrl;
+  }
+
+  /** The current access token; waits for one only when none is usable. */
+  getToken(options?: GetTokenOptions): Promise<string> {
+    const signal = options?.signal;
+    if (this.#closed) return Promise.reject(disposedError());
+    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+    const held = this.#usable();
+    if (held !== undefined) return Promise.resolve(held.token.accessToken);
+    return this.#wait(signal).then((fresh) => fresh.token.accessToken);
+  }
+
+  /** Fetch a new token now (joining one already being fetched). */
+  refresh(): Promise<AccessToken> {
+    if (this.#closed) return Promise.reject(disposedError());
+    return this.#join(this.#refresh('manual'), undefined).then((held) => held.token);
+  }
+
+  /** Put the bearer on `instance`'s requests and replay a request once after a 401. */
+  attach(instance: AxiosInstance): () => void {
+    if (this.#closed) throw disposedError();
+    if (!instance?.interceptors) throw new ConfigError('instance', 'attach(): expected an axios instance');
+    if (instance === this.#context.http) {
+      throw new ConfigError('instance', 'attach(): this is the instance the manager makes token calls with; its token calls must not be intercepted');
+    }
+    const existing = this.#attached.get(instance);
+    if (existing !== undefined) return existing;
+    const eject = attachInterceptors(instance, this.#source);
+    const detach = () => {
+      if (this.#attached.get(instance) !== detach) return;
+      this.#attached.delete(instance);
+      eject();
+    };
+    this.#attached.set(instance, detach);
+    return detach;
+  }
+
+  /** Detach everywhere, stop timers, let a token call in flight finish, revoke, emit `dispose`. */
+  dispose(options?: DisposeOptions): Promise<void> {
+    this.#disposal ??= this.#shutdown(options?.revoke ?? true);
+    return this.#disposal;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  [inspect.custom](): string {
+    const held = this.#current;
+    const state = this.#closed ? 'disposed' : held ? `token expires ${new Date(held.token.expiresAt).toISOString()}` : 'no token';
+    return `TokenManager { provider: '${this.#provider.name}', baseUrl: ${JSON.stringify(this.baseUrl)}, ${state} }`;
+  }
+
+  toJSON(): object {
+    return { provider: this.#provider.name, baseUrl: this.baseUrl, disposed: this.#closed };
+  }
+
+  readonly #source: BearerSource = ((manager) => ({
+    get baseUrl() {
+      return manager.baseUrl;
+    },
+    usable: () => this.#usable(),
+    wait: (signal) => (this.#closed ? Promise.reject(disposedError()) : this.#wait(signal)),
+    rejected: (gen, signal) => this.#refused(gen, signal),
+    accepted: (gen) => {
+      if (gen === this.#gen) this.#unauthorizedStreak = 0;
+    },
+    origins: () => this.#allowedOrigins(),
+  }))(this);
+
+  #allowedOrigins(): readonly string[] {
+    const base = this.#provider.baseUrl;
+    if (base !== this.#originsFor) {
+      this.#originsFor = base;
+      const origin = base === undefined ? undefined : originOf(base);
+      this.#origins = origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins];
+    }
+    return this.#origins;
+  }
+
+  /** The hot path: the token if it may be sent now. In the refresh window, also starts a refresh. */
+  #usable(): Held | undefined {
+    const held = this.#current;
+    if (held === undefined) return undefined;
+    switch (decideByPlan(held.plan, this.#clock.now(), this.#clock.monotonic())) {
+      case 'use':
+        return held;
+      case 'refresh':
+        // The timer should have started it; it fires late after sleep or a frozen container.
+        if (this.#inflight === undefined && !this.#timerIsRetry) void this.#refresh('scheduled');
+        return held;
+      default:
+        return undefined;
+    }
+  }
+
+  #wait(signal: AbortSignalLike | undefined): Promise<Held> {
+    return this.#join(this.#refresh(this.#gen === 0 ? 'initial' : 'scheduled'), signal);
+  }
+
+  /** The API refused token `gen`: one refresh for all requests that carried it. */
+  #refused(gen: number, signal: AbortSignalLike | undefined): Promise<Held> {
+    if (this.#closed) return Promise.reject(disposedError());
+    const held = this.#current;
+    if (held === undefined || held.gen !== gen) {
+      // That token is already gone; use (or wait for) its successor without a token call.
+      const usable = this.#usable();
+      return usable ? Promise.resolve(usable) : this.#wait(signal);
+    }
+    this.#current = undefined;
+    this.#retired = { held, revoked: false };
+    this.#store.delete(this.#key, held.token.accessToken).catch(noop);
+    // Back off when new tokens keep being refused (an API that answers 401 for other reasons).
+    if (this.#unauthorizedStreak > 0) {
+      this.#gate.closeFor(Math.min(this.#retry.maxTimeout, this.#retry.minTimeout * 2 ** (this.#unauthorizedStreak - 1)));
+    }
+    this.#unauthorizedStreak++;
+    return this.#join(this.#refresh('unauthorized'), signal);
+  }
+
+  /** Single flight: every caller during a refresh shares its promise. */
+  #refresh(reason: RefreshReason): Promise<Held> {
+    if (this.#inflight !== undefined) return this.#inflight;
+    if (this.#closed) return Promise.reject(disposedError());
+    this.#cancelTimer();
+    const run = this.#run(reason);
+    this.#inflight = run;
+    // Handled here, so a background refresh nobody awaits can never be an unhandled rejection.
+    run.then(
+      (held) => {
+        this.#inflight = undefined;
+        this.#schedule(held);
+      },
+      (error: unknown) => {
+        this.#inflight = undefined;
+        this.#failed(asTokenError(error));
+      },
+    );
+    return run;
+  }
+
+  async #run(reason: RefreshReason): Promise<Held> {
+    if (reason !== 'manual') {
+      const shared = await this.#sharedToken();
+      if (shared !== undefined) return this.#adopt(shared, reason, false);
+    }
+    return withRetry(() => this.#attempt(reason), this.#retry, this.#closing.signal);
+  }
+
+  async #attempt(reason: RefreshReason): Promise<Held> {
+    await this.#gate.wait(this.#closing.signal);
+    if (this.#provider.reusesTokens) await this.#revokeBeforeRotation();
+    let token: AccessToken;
+    try {
+      token = await this.#provider.fetchToken(this.#context);
+    } catch (error) {
+      const failure = asTokenError(error);
+      if (failure.retryAfterMs !== undefined) this.#gate.closeFor(failure.retryAfterMs);
+      throw failure;
+    }
+    return this.#adopt(token, reason, true);
+  }
+
+  /**
+   * The endpoint hands out the same token until it is revoked (OneLogin), so revoke the old one
+   * first. It is served until the revoke returns; a request the API refuses in between is replayed
+   * with the new token. A rotation therefore stalls requests for one token call at most.
+   */
+  async #revokeBeforeRotation(): Promise<void> {
+    const revokeToken = this.#provider.revokeToken;
+    if (revokeToken === undefined) return;
+    const current = this.#current;
+    const live = current !== undefined && decideByPlan(current.plan, this.#clock.now(), this.#clock.monotonic()) !== 'must-refresh' ? current : undefined;
+    const old = live ?? (this.#retired?.revoked === false ? this.#retired.held : undefined);
+    if (old === undefined) return;
+    try {
+      await revokeToken.call(this.#provider, old.token, this.#context);
+    } catch (error) {
+      // Still valid and still served: keep it, and let the retry policy try the rotation again.
+      // A token the API already refused is not worth a retry.
+      if (old === live) throw asTokenError(error);
+    }
+    if (this.#current === old) this.#current = undefined;
+    this.#retired = { held: old, revoked: true };
+  }
+
+  /** Another manager or process sharing the store may hold a fresher token than ours. */
+  async #sharedToken(): Promise<AccessToken | undefined> {
+    const token = await this.#store.get(this.#key).catch(() => undefined);
+    if (token === undefined) return undefined;
+    if (token.accessToken === this.#current?.token.accessToken || token.accessToken === this.#retired?.held.token.accessToken) return undefined;
+    const now = instant(this.#clock);
+    return decideByPlan(planFor(token, now, this.#policy), now.wall, now.mono) === 'use' ? token : undefined;
+  }
+
+  #adopt(token: AccessToken, reason: RefreshReason, fetched: boolean): Held {
+    const now = instant(this.#clock);
+    const plan = planFor(token, now, this.#policy);
+    if (decideByPlan(plan, now.wall, now.mono) === 'must-refresh') {
+      throw new TokenError('invalid_response', `${this.#provider.name} token arrived with ${Math.max(0, token.expiresAt - now.wall)} ms of life left, too little to use`);
+    }
+    const previous = this.#current ?? this.#retired?.held;
+    const same = previous !== undefined && previous.token.accessToken === token.accessToken;
+    const held: Held = { token, plan, gen: same ? previous.gen : ++this.#gen, header: `Bearer ${token.accessToken}` };
+    this.#current = held;
+    this.#retired = undefined;
+    if (fetched) this.#store.set(this.#key, token, token.expiresAt - now.wall).catch(noop);
+    if (!same && !this.#closed) this.#emitSafely('refresh', token, reason);
+    return held;
+  }
+
+  #schedule(held: Held): void {
+    if (this.#closed || this.#current !== held) return;
+    const now = instant(this.#clock);
+    const due = held.plan.refreshAt.remaining(now);
+    // Already due right after a refresh: the server handed back a token as old as the last one
+    // (same-token reuse). Close in on expiry by halves instead of asking again at once.
+    const delay = due > 0 ? due : Math.max(this.#retry.minTimeout, held.plan.useUntil.remaining(now) / 2);
+    this.#arm(delay, false);
+  }
+
+  #failed(error: TokenError): void {
+    if (this.#closed) return;
+    this.#emitSafely('error', error);
+    // The next refresh, whoever starts it, waits a little: no tight loop against a failing endpoint.
+    this.#gate.closeFor(this.#retry.minTimeout);
+    const held = this.#current;
+    if (held === undefined) return; // nothing to protect: the next caller starts the next try
+    const left = held.plan.useUntil.remaining(instant(this.#clock));
+    if (left > 0) this.#arm(Math.max(this.#retry.minTimeout, Math.min(MAX_BACKGROUND_RETRY_MS, left / 2)), true);
+  }
+
+  #arm(delayMs: number, isRetry: boolean): void {
+    this.#cancelTimer();
+    this.#timerIsRetry = isRetry;
+    this.#timer = unrefTimer(() => {
+      this.#timer = undefined;
+      this.#timerIsRetry = false;
+      void this.#refresh('scheduled');
+    }, delayMs);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerIsRetry = false;
+  }
+
+  /** A caller's wait on a shared refresh: abortable on its own, and it keeps the process alive. */
+  #join(shared: Promise<Held>, signal: AbortSignalLike | undefined): Promise<Held> {
+    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+    this.#keepAlive.hold();
+    return new Promise<Held>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener?.('abort', onAbort);
+        this.#keepAlive.release();
+        finish();
+      };
+      const onAbort = () => settle(() => reject(abortedError(signal?.reason)));
+      signal?.addEventListener?.('abort', onAbort, { once: true });
+      shared.then(
+        (held) => settle(() => resolve(held)),
+        (error: unknown) => settle(() => reject(this.#closed ? disposedError() : asTokenError(error))),
+      );
+    });
+  }
+
+  async #shutdown(revoke: boolean): Promise<void> {
+    this.#closed = true;
+    this.#cancelTimer();
+    for (const detach of [...this.#attached.values()]) detach();
+    this.#closing.abort(disposedError());
+    // p-retry lets a token call in flight finish (its token is adopted, then revoked below) and
+    // stops a back-off at once.
+    await this.#inflight?.catch(noop);
+    const held = this.#current;
+    this.#current = undefined;
+    const revokeToken = this.#provider.revokeToken;
+    if (revoke && held !== undefined && revokeToken !== undefined && held.plan.useUntil.remaining(instant(this.#clock)) > 0) {
+      try {
+        await revokeToken.call(this.#provider, held.token, this.#context);
+        await this.#store.delete(this.#key, held.token.accessToken).catch(noop);
+        this.#emitSafely('revoke', held.token);
+      } catch (error) {
+        this.#emitSafely('error', asTokenError(error));
+      }
+    }
+    this.#emitSafely('dispose');
+    this.removeAllListeners();
+  }
+
+  /** A throwing listener must not break the manager's state: its error surfaces on its own. */
+  #emitSafely<E extends keyof TokenManagerEvents>(event: E, ...args: Parameters<TokenManagerEvents[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: unknown[]) => boolean)(event, ...args);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function nonNegative(value: unknown, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new ConfigError(option, `TokenManager: ${option} must be a non-negative number of ms, got ${String(value)}`);
+  }
+  return value;
+}

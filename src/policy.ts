@@ -1,0 +1,62 @@
+// The refresh decision: a pure function of a token's remaining and total lifetime and the policy.
+// No I/O here; the manager performs what this decides.
+import { Deadline, type Instant } from './clock';
+import type { AccessToken } from './types';
+
+export interface RefreshPolicy {
+  /** Preferred lead time of a background refresh, before the cap at half the lifetime. */
+  readonly refreshWindowMs: number;
+}
+
+export const DEFAULT_REFRESH_WINDOW_MS = 5 * 60_000;
+/** A request sent with less validity left than this could arrive after the token died. */
+export const MAX_SAFETY_MARGIN_MS = 5_000;
+
+/**
+ * - `use`: serve the cached token.
+ * - `refresh`: serve the cached token and refresh in the background.
+ * - `must-refresh`: the token is (nearly) expired; callers wait for a new one.
+ */
+export type RefreshDecision = 'use' | 'refresh' | 'must-refresh';
+
+/** The tail of a token's life that is never used: 10% of it, at most 5 s. */
+export function safetyMarginMs(lifetimeMs: number): number {
+  return Math.min(MAX_SAFETY_MARGIN_MS, lifetimeMs / 10);
+}
+
+/** How long before expiry a background refresh starts: the window, capped at half the lifetime. */
+export function refreshLeadMs(lifetimeMs: number, policy: RefreshPolicy): number {
+  return Math.max(safetyMarginMs(lifetimeMs), Math.min(policy.refreshWindowMs, lifetimeMs / 2));
+}
+
+export function decide(remainingMs: number, lifetimeMs: number, policy: RefreshPolicy): RefreshDecision {
+  if (!(remainingMs > safetyMarginMs(lifetimeMs))) return 'must-refresh';
+  if (remainingMs <= refreshLeadMs(lifetimeMs, policy)) return 'refresh';
+  return 'use';
+}
+
+/**
+ * The two moments `decide` turns on, fixed once per token so the request path compares numbers
+ * instead of calling `decide`: before `refreshAt` the answer is `use`, before `useUntil` it is
+ * `refresh`, after it `must-refresh`.
+ */
+export interface TokenPlan {
+  readonly refreshAt: Deadline;
+  readonly useUntil: Deadline;
+}
+
+export function planFor(token: AccessToken, now: Instant, policy: RefreshPolicy): TokenPlan {
+  const lifetime = token.expiresAt - token.issuedAt;
+  const remaining = token.expiresAt - now.wall;
+  return {
+    refreshAt: new Deadline(now, remaining - refreshLeadMs(lifetime, policy)),
+    useUntil: new Deadline(now, remaining - safetyMarginMs(lifetime)),
+  };
+}
+
+/** `decide` read off a plan: what the request path does. Exported for the equivalence test. */
+export function decideByPlan(plan: TokenPlan, wall: number, mono: number): RefreshDecision {
+  if (wall < plan.refreshAt.wall && mono < plan.refreshAt.mono) return 'use';
+  if (wall < plan.useUntil.wall && mono < plan.useUntil.mono) return 'refresh';
+  return 'must-refresh';
+}

@@ -1,0 +1,126 @@
+// CrowdStrike Falcon: form POST /oauth2/token answered 201, 403 for bad credentials, region
+// autodiscovery from X-Cs-Region, form revoke with Basic client authentication.
+import { ConfigError } from '../errors';
+import { basicCredential } from '../http';
+import type { AccessToken, ProviderContext, TokenProvider } from '../types';
+import { credential, form, httpUrl, optionalString, pick, requestRevoke, requestToken, type Dialect } from './shared';
+
+export type CrowdStrikeCloud = 'us-1' | 'us-2' | 'us-3' | 'eu-1' | 'us-gov-1' | 'us-gov-2';
+
+export const CROWDSTRIKE_CLOUDS: Readonly<Record<CrowdStrikeCloud, string>> = {
+  'us-1': 'https://api.crowdstrike.com',
+  'us-2': 'https://api.us-2.crowdstrike.com',
+  'us-3': 'https://api.us-3.crowdstrike.com',
+  'eu-1': 'https://api.eu-1.crowdstrike.com',
+  'us-gov-1': 'https://api.laggar.gcw.crowdstrike.com',
+  'us-gov-2': 'https://api.us-gov-2.crowdstrike.mil',
+};
+
+export interface CrowdStrikeOptions {
+  clientId: string;
+  clientSecret: string;
+  /** MSSP: lock the token to this child CID. */
+  memberCid?: string;
+  /** Default `'auto'`: ask us-1, then move to the cloud its `X-Cs-Region` names (gov clouds too). */
+  cloud?: 'auto' | CrowdStrikeCloud;
+  /** A fixed API host (a proxy, a simulator). Overrides `cloud`; no autodiscovery. */
+  baseUrl?: string;
+  /** Replace the host of individual clouds (tests, egress proxies). Autodiscovery still applies. */
+  cloudUrls?: Partial<Record<CrowdStrikeCloud, string>>;
+}
+
+export interface CrowdStrikeProvider extends TokenProvider {
+  /** The cloud in use; undefined with a `baseUrl`, or before autodiscovery has run. */
+  readonly cloud: CrowdStrikeCloud | undefined;
+}
+
+const SPELLINGS: Record<string, CrowdStrikeCloud> = {
+  us1: 'us-1', us2: 'us-2', us3: 'us-3', eu1: 'eu-1', usgov1: 'us-gov-1', gov1: 'us-gov-1', usgov2: 'us-gov-2', gov2: 'us-gov-2',
+};
+
+/** `'us-2'`, `'us2'`, `'US2'`, `'usgov1'`, `'gov1'`... as a cloud name, or undefined. */
+export function parseCloud(name: string | undefined): CrowdStrikeCloud | undefined {
+  return name === undefined ? undefined : SPELLINGS[name.trim().toLowerCase().replace(/[-_\s]/g, '')];
+}
+
+const dialect = (what: string): Dialect => ({
+  what: `crowdstrike ${what}`,
+  message: (body) => pick(body, 'errors', 0, 'message'),
+  // 403 is CrowdStrike's answer to a wrong id or secret; an IP allowlist or member CID refusal
+  // says so in its message and is `forbidden` instead.
+  badCredentials: (status, _body, message = '') =>
+    (status === 403 && !/access denied|customer id/i.test(message)) || (status === 400 && /clientid/i.test(message)),
+});
+const TOKEN = dialect('token endpoint');
+const REVOKE = dialect('revoke endpoint');
+
+export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
+  const who = 'crowdstrike()';
+  const clientId = credential(options?.clientId, 'clientId', who);
+  const clientSecret = credential(options?.clientSecret, 'clientSecret', who);
+  const memberCid = optionalString(options.memberCid, 'memberCid', who);
+  const urls: Record<CrowdStrikeCloud, string> = { ...CROWDSTRIKE_CLOUDS };
+  for (const [name, url] of Object.entries(options.cloudUrls ?? {})) {
+    const cloud = parseCloud(name);
+    if (!cloud) throw new ConfigError('cloudUrls', `${who}: cloudUrls has an unknown cloud ${JSON.stringify(name)}`);
+    urls[cloud] = httpUrl(url, `cloudUrls.${name}`, who);
+  }
+  const requested = options.cloud ?? 'auto';
+  const fixedCloud = requested === 'auto' ? undefined : parseCloud(requested);
+  if (requested !== 'auto' && !fixedCloud) {
+    throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(requested)}`);
+  }
+  const fixedUrl = options.baseUrl === undefined ? undefined : httpUrl(options.baseUrl, 'baseUrl', who);
+
+  const basic = basicCredential(clientId, clientSecret);
+  const secrets = [clientSecret, basic];
+  let cloud: CrowdStrikeCloud | undefined = fixedUrl ? undefined : fixedCloud;
+  let baseUrl = fixedUrl ?? urls[fixedCloud ?? 'us-1'];
+  let discovering = fixedUrl === undefined && fixedCloud === undefined;
+
+  const tokenAt = (host: string, context: ProviderContext) =>
+    requestToken(context, {
+      url: `${host}/oauth2/token`,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: form({ client_id: clientId, client_secret: clientSecret, member_cid: memberCid }),
+      secrets,
+    }, TOKEN);
+
+  const revokeAt = (host: string, token: AccessToken, context: ProviderContext) =>
+    requestRevoke(context, {
+      url: `${host}/oauth2/revoke`,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `basic ${basic}` },
+      body: form({ token: token.accessToken }),
+      secrets: [...secrets, token.accessToken],
+    }, REVOKE);
+
+  return {
+    name: 'crowdstrike',
+    get baseUrl() {
+      return baseUrl;
+    },
+    get cloud() {
+      return cloud;
+    },
+    identity: `crowdstrike|${clientId}|${memberCid ?? ''}|${fixedUrl ?? fixedCloud ?? 'auto'}`,
+
+    async fetchToken(context) {
+      const { token, response } = await tokenAt(baseUrl, context);
+      if (!discovering) return token;
+      const home = parseCloud(response.headers['x-cs-region']);
+      discovering = false;
+      if (home === undefined || urls[home] === baseUrl) {
+        cloud = home ?? cloud ?? 'us-1';
+        return token;
+      }
+      // The credentials live in another cloud. Like gofalcon, hand the discovery token back to
+      // the home cloud (best effort: it expires on its own) and take a token from there.
+      cloud = home;
+      baseUrl = urls[home];
+      await revokeAt(baseUrl, token, context).catch(() => undefined);
+      return (await tokenAt(baseUrl, context)).token;
+    },
+
+    revokeToken: (token, context) => revokeAt(baseUrl, token, context),
+  };
+}

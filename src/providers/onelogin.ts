@@ -1,0 +1,58 @@
+// OneLogin API v2: JSON POST /auth/oauth2/v2/token with Basic client authentication, JSON revoke.
+// The endpoint hands out the same token until it expires or is revoked, so the provider declares
+// `reusesTokens` and the manager revokes before it rotates.
+import { ConfigError } from '../errors';
+import { basicCredential } from '../http';
+import type { TokenProvider } from '../types';
+import { credential, httpUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
+
+export interface OneLoginOptions {
+  clientId: string;
+  clientSecret: string;
+  /** `acme` for `https://acme.onelogin.com`. */
+  subdomain?: string;
+  /** The API host, instead of `subdomain` (legacy `https://api.us.onelogin.com`, a simulator). */
+  baseUrl?: string;
+}
+
+const dialect = (what: string): Dialect => ({
+  what: `onelogin ${what}`,
+  message: (body) => pick(body, 'status', 'message') ?? pick(body, 'message'),
+  badCredentials: (status) => status === 401,
+});
+const TOKEN = dialect('token endpoint');
+const REVOKE = dialect('revoke endpoint');
+
+export function onelogin(options: OneLoginOptions): TokenProvider {
+  const who = 'onelogin()';
+  const clientId = credential(options?.clientId, 'clientId', who);
+  const clientSecret = credential(options?.clientSecret, 'clientSecret', who);
+  let baseUrl: string;
+  if (options.baseUrl !== undefined) {
+    baseUrl = httpUrl(options.baseUrl, 'baseUrl', who);
+  } else if (typeof options.subdomain === 'string' && /^[a-z0-9][a-z0-9-]*$/i.test(options.subdomain)) {
+    baseUrl = `https://${options.subdomain.toLowerCase()}.onelogin.com`;
+  } else {
+    throw new ConfigError('subdomain', `${who}: give subdomain (e.g. 'acme' for acme.onelogin.com) or baseUrl`);
+  }
+  const basic = basicCredential(clientId, clientSecret);
+  const secrets = [clientSecret, basic];
+  const headers = { 'Content-Type': 'application/json', Authorization: `Basic ${basic}` };
+
+  return {
+    name: 'onelogin',
+    baseUrl,
+    identity: `onelogin|${baseUrl}|${clientId}`,
+    reusesTokens: true,
+
+    async fetchToken(context) {
+      const call = { url: `${baseUrl}/auth/oauth2/v2/token`, headers, body: JSON.stringify({ grant_type: 'client_credentials' }), secrets };
+      return (await requestToken(context, call, TOKEN)).token;
+    },
+
+    revokeToken(token, context) {
+      const body = JSON.stringify({ access_token: token.accessToken });
+      return requestRevoke(context, { url: `${baseUrl}/auth/oauth2/revoke`, headers, body, secrets: [...secrets, token.accessToken] }, REVOKE);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// What every provider does the same way: validate options, call the endpoint, turn the answer
+// into a token or a TokenError. A provider only describes its dialect.
+import { ConfigError } from '../errors';
+import { failure, parseJson, post, type RawResponse, type TokenCall } from '../http';
+import { parseTokenResponse } from '../token-response';
+import type { AccessToken, ProviderContext } from '../types';
+
+export interface Dialect {
+  /** e.g. `'crowdstrike token endpoint'`. */
+  readonly what: string;
+  /** The server's own error message from its error envelope. */
+  message(body: unknown): string | undefined;
+  /** Whether this failure means the client id or secret is wrong. */
+  badCredentials(status: number, body: unknown, message: string | undefined): boolean;
+}
+
+export async function requestToken(context: ProviderContext, call: TokenCall, dialect: Dialect): Promise<{ token: AccessToken; response: RawResponse }> {
+  const response = await post(context, call);
+  if (response.status >= 200 && response.status < 300) {
+    return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs), response };
+  }
+  throw failureOf(response, call, dialect, context);
+}
+
+export async function requestRevoke(context: ProviderContext, call: TokenCall, dialect: Dialect): Promise<void> {
+  const response = await post(context, call);
+  if (response.status >= 200 && response.status < 300) return;
+  throw failureOf(response, call, dialect, context);
+}
+
+function failureOf(response: RawResponse, call: TokenCall, dialect: Dialect, context: ProviderContext) {
+  const body = parseJson(response.body);
+  const providerMessage = dialect.message(body);
+  const badCredentials = dialect.badCredentials(response.status, body, providerMessage);
+  return failure(response, { what: dialect.what, providerMessage, badCredentials, secrets: call.secrets }, context.clock.now());
+}
+
+/** `value` at `path` in a parsed body when it is a string, e.g. `pick(body, 'errors', 0, 'message')`. */
+export function pick(body: unknown, ...path: (string | number)[]): string | undefined {
+  let node = body;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+export function form(fields: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) params.append(name, value);
+  return params.toString();
+}
+
+/** A credential string: present, and without the stray whitespace a copy from an .env file brings. */
+export function credential(value: unknown, option: string, provider: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigError(option, `${provider}: ${option} is required (got ${value === '' ? 'an empty string' : typeof value})`);
+  }
+  if (value.trim() !== value) throw new ConfigError(option, `${provider}: ${option} has leading or trailing whitespace; remove it`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(option, `${provider}: ${option} contains control characters`);
+  return value;
+}
+
+export function optionalString(value: unknown, option: string, provider: string): string | undefined {
+  return value === undefined ? undefined : credential(value, option, provider);
+}
+
+/** An http(s) URL without a trailing slash. */
+export function httpUrl(value: unknown, option: string, provider: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(option, `${provider}: ${option} must be an http(s) URL, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+  if (url.username || url.password) throw new ConfigError(option, `${provider}: ${option} must not contain credentials`);
+  return String(value).replace(/\/+$/, '');
+}
+
+export function optionalUrl(value: unknown, option: string, provider: string): string | undefined {
+  return value === undefined ? undefined : httpUrl(value, option, provider);
+}

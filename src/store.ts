@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { AccessToken, TokenStore } from './types';
+
+/**
+ * The store key for a provider: a hash of its identity (token URL, client id, tenant, scope), so
+ * keys name no credentials and two managers with the same credentials find the same token.
+ */
+export function storeKey(identity: string): string {
+  return `tokenwarden:v1:${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Tokens in this process's memory. Each manager gets its own by default; pass one instance to
+ * several managers with the same credentials and they share one token.
+ */
+export function memoryStore(): TokenStore {
+  const entries = new Map<string, { token: AccessToken; until: number }>();
+  const live = (key: string) => {
+    const entry = entries.get(key);
+    if (entry !== undefined && Date.now() >= entry.until) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  return {
+    async get(key) {
+      return live(key)?.token;
+    },
+    async set(key, token, ttlMs) {
+      entries.set(key, { token, until: Date.now() + Math.max(0, ttlMs) });
+    },
+    async delete(key, accessToken) {
+      if (accessToken === undefined || live(key)?.token.accessToken === accessToken) entries.delete(key);
+    },
+  };
+}

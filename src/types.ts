@@ -1,0 +1,123 @@
+// Every public type of tokenwarden lives here, so the contract can be read in one file.
+import type { AxiosInstance } from 'axios';
+import type { TokenError } from './errors';
+
+/** A client-credentials access token as the manager holds it. Objects handed out are frozen. */
+export interface AccessToken {
+  readonly accessToken: string;
+  /** Always `'Bearer'`: other token types are rejected when the token arrives. */
+  readonly tokenType: string;
+  /** Epoch ms. Counted from the moment the token request was sent, not from when it arrived. */
+  readonly expiresAt: number;
+  /** Epoch ms at which the token request was sent. */
+  readonly issuedAt: number;
+  readonly scope?: string;
+}
+
+/** Why a new token was fetched. */
+export type RefreshReason = 'initial' | 'scheduled' | 'unauthorized' | 'manual';
+
+/**
+ * Where time comes from. `now()` is the wall clock (epoch ms). `monotonic()` is a clock that never
+ * jumps (default `performance.now()`); a token is usable only while both clocks say so, which
+ * survives wall-clock jumps (monotonic) and laptop sleep (wall).
+ */
+export interface Clock {
+  now(): number;
+  monotonic?(): number;
+}
+
+/** What a provider gets for each call: the manager's private HTTP client and policy. */
+export interface ProviderContext {
+  /** Axios instance for token calls; never has the manager's interceptors. */
+  readonly http: AxiosInstance;
+  readonly clock: Clock;
+  /** Lifetime given to a token whose response has no `expires_in`. */
+  readonly defaultLifetimeMs: number;
+}
+
+/**
+ * One token endpoint. Implement it to support another server; the built-in ones are
+ * `crowdstrike()`, `onelogin()` and `clientCredentials()`.
+ */
+export interface TokenProvider {
+  /** Short name for messages, e.g. `'crowdstrike'`. */
+  readonly name: string;
+  /** Base URL of the API the token is for; relative request URLs go here. Undefined if unknown. */
+  readonly baseUrl: string | undefined;
+  /**
+   * A stable string that tells token sources apart (token URL, client id, tenant, scope), used to
+   * derive store keys. Never the secret: it is hashed, but it must not need to be.
+   */
+  readonly identity: string;
+  /**
+   * True when the endpoint returns the same token until it expires or is revoked (OneLogin).
+   * The manager then revokes the old token before asking for a new one.
+   */
+  readonly reusesTokens?: boolean;
+  /** Fetch a new token. Must throw `TokenError` on failure, never an HTTP client's error. */
+  fetchToken(context: ProviderContext): Promise<AccessToken>;
+  /** Revoke a token. Optional: a provider without revocation lets tokens expire. */
+  revokeToken?(token: AccessToken, context: ProviderContext): Promise<void>;
+}
+
+/**
+ * Where the current token lives. The manager keeps a local copy for the hot path and talks to the
+ * store only when it is time to refresh, so a slow store never slows a request.
+ */
+export interface TokenStore {
+  get(key: string): Promise<AccessToken | undefined>;
+  /** Store `token` under `key` for `ttlMs`. */
+  set(key: string, token: AccessToken, ttlMs: number): Promise<void>;
+  /** Delete `key`; when `accessToken` is given, only if the stored token is that one. */
+  delete(key: string, accessToken?: string): Promise<void>;
+}
+
+/** Retry policy for the token endpoint (passed to p-retry). */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 4. */
+  retries?: number;
+  /** Exponential factor. Default 2. */
+  factor?: number;
+  /** First back-off delay in ms. Default 500. */
+  minTimeout?: number;
+  /** Longest back-off delay in ms. Default 10 000. */
+  maxTimeout?: number;
+  /** Multiply each delay by a random factor in [1, 2). Default true. */
+  randomize?: boolean;
+  /** Called after each failed attempt, before the back-off. */
+  onFailedAttempt?: (context: { error: TokenError; attemptNumber: number; retriesLeft: number }) => void | Promise<void>;
+}
+
+export interface TokenManagerOptions {
+  provider: TokenProvider;
+  /** Refresh this long before expiry. Default 5 minutes, never more than half a token's lifetime. */
+  refreshWindowMs?: number;
+  retry?: RetryOptions;
+  /** Extra origins (e.g. `'https://api.example.com'`) whose requests may carry the bearer token. */
+  allowedOrigins?: readonly string[];
+  /** Axios instance for token calls (e.g. with a proxy agent). Never attach the manager to it. */
+  http?: AxiosInstance;
+  clock?: Clock;
+  /** Where the current token lives. Default: a private in-memory store. */
+  store?: TokenStore;
+  /** Lifetime for a token response without `expires_in`. Default 10 minutes. */
+  defaultLifetimeMs?: number;
+}
+
+export interface TokenManagerEvents {
+  refresh: (token: AccessToken, reason: RefreshReason) => void;
+  error: (error: TokenError) => void;
+  revoke: (token: AccessToken) => void;
+  dispose: () => void;
+}
+
+export interface GetTokenOptions {
+  /** Aborts this caller's wait only; a refresh shared with other callers goes on. */
+  signal?: AbortSignal;
+}
+
+export interface DisposeOptions {
+  /** Revoke the current token. Default true. */
+  revoke?: boolean;
+}
