@@ -1,0 +1,364 @@
+// A real HTTP token server and API on 127.0.0.1 that speaks CrowdStrike, OneLogin or plain OAuth 2.0,
+// with knobs for the failures a long-running client meets, and counters for everything it saw.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DIALECTS, type Dialect, type DialectName, type Reply, type SimRequest } from './dialects';
+
+export interface SimulatorOptions {
+  dialect: DialectName;
+  clientId?: string;
+  clientSecret?: string;
+  /** Default: the vendor's (CrowdStrike 1799, OneLogin 36000, OAuth 2.0 3600). */
+  tokenLifetimeSeconds?: number;
+  /** Delay before the token and revoke endpoints answer. */
+  latencyMs?: number;
+  /** Delay before an API request's token is checked and answered. */
+  apiLatencyMs?: number;
+  /** CrowdStrike: one listener per cloud, sharing tokens; `urlFor(cloud)` gives each address. */
+  regions?: readonly string[];
+  /** CrowdStrike: the cloud `X-Cs-Region` names. Default: the first region. */
+  homeRegion?: string;
+  /** The server's clock minus ours: shows in `Date`, `X-Ratelimit-Retryafter`, `created_at`. */
+  clockOffsetMs?: number;
+  /** CrowdStrike: member CIDs the credentials may act for. Default: any. */
+  memberCids?: readonly string[];
+}
+
+/**
+ * What the next token (or revoke) call gets instead of a normal answer: a status in the dialect's
+ * error envelope, a dropped connection, no answer at all, a raw body, a 429 with the dialect's
+ * retry headers, or a normal answer after a delay.
+ */
+export type Fault =
+  | number
+  | 'reset'
+  | 'hang'
+  | { readonly status: number; readonly body: string; readonly contentType?: string }
+  | { readonly rateLimitSeconds: number }
+  | { readonly delayMs: number };
+
+export interface SimulatorStats {
+  tokenCalls: number;
+  tokensIssued: number;
+  revokeCalls: number;
+  tokensRevoked: number;
+  apiCalls: number;
+  apiOk: number;
+  api401: number;
+  /** API requests whose bearer had expired: a client bug. */
+  expiredTokenSends: number;
+  revokedTokenSends: number;
+  unknownTokenSends: number;
+  missingTokenSends: number;
+  /** Server-clock ms of every token call. */
+  tokenCallTimes: number[];
+}
+
+interface IssuedToken {
+  readonly client: string;
+  readonly expiresAt: number;
+  revoked: boolean;
+}
+
+const emptyStats = (): SimulatorStats => ({
+  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0,
+  expiredTokenSends: 0, revokedTokenSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallTimes: [],
+});
+
+export class Simulator {
+  readonly dialectName: DialectName;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  stats: SimulatorStats = emptyStats();
+  /** Seconds a new token lives. */
+  tokenLifetimeSeconds: number;
+  latencyMs: number;
+  apiLatencyMs: number;
+  /** CrowdStrike: refuse every token call as an IP allowlist would (403 `access denied`). */
+  denyAccess = false;
+  readonly #dialect: Dialect;
+  readonly #options: SimulatorOptions;
+  readonly #servers = new Map<string, { server: Server; url: string }>();
+  readonly #tokens = new Map<string, IssuedToken>();
+  /** OneLogin-style reuse: the live token per client. */
+  readonly #reusable = new Map<string, string>();
+  readonly #tokenFaults: Fault[] = [];
+  readonly #revokeFaults: Fault[] = [];
+  readonly #hung = new Set<ServerResponse>();
+  #faultPolicy: ((call: number) => Fault | undefined) | undefined;
+
+  private constructor(options: SimulatorOptions) {
+    this.#options = options;
+    this.dialectName = options.dialect;
+    this.#dialect = DIALECTS[options.dialect];
+    if (!this.#dialect) throw new TypeError(`startSimulator: unknown dialect ${JSON.stringify(options.dialect)}`);
+    // CrowdStrike client ids are 32 hex characters; the others are free-form.
+    this.clientId = options.clientId ?? (options.dialect === 'crowdstrike' ? randomBytes(16).toString('hex') : `sim-${options.dialect}-client`);
+    this.clientSecret = options.clientSecret ?? `sim-${options.dialect}-secret-${randomBytes(6).toString('hex')}`;
+    this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? this.#dialect.defaultLifetimeSeconds;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.apiLatencyMs = options.apiLatencyMs ?? 0;
+  }
+
+  static async start(options: SimulatorOptions): Promise<Simulator> {
+    const sim = new Simulator(options);
+    for (const region of options.regions ?? ['default']) {
+      const server = createServer((req, res) => void sim.#handle(req, res));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+      const { port } = server.address() as AddressInfo;
+      sim.#servers.set(region, { server, url: `http://127.0.0.1:${port}` });
+    }
+    return sim;
+  }
+
+  /** Base URL of the first (or only) listener. */
+  get url(): string {
+    return [...this.#servers.values()][0]!.url;
+  }
+
+  urlFor(region: string): string {
+    const entry = this.#servers.get(region);
+    if (!entry) throw new TypeError(`simulator has no region ${region}`);
+    return entry.url;
+  }
+
+  get tokenUrl(): string {
+    return this.url + this.#dialect.tokenPath;
+  }
+
+  get revokeUrl(): string {
+    return this.url + this.#dialect.revokePath;
+  }
+
+  /** The server's clock. */
+  now(): number {
+    return Date.now() + (this.#options.clockOffsetMs ?? 0);
+  }
+
+  /** The next `count` token calls get `fault`. */
+  failNext(count: number, fault: Fault): void {
+    for (let i = 0; i < count; i++) this.#tokenFaults.push(fault);
+  }
+
+  failNextRevoke(count: number, fault: Fault): void {
+    for (let i = 0; i < count; i++) this.#revokeFaults.push(fault);
+  }
+
+  /** Decide each token call's fault (after `failNext`'s queue): seeded chaos. */
+  setFaultPolicy(policy: ((call: number) => Fault | undefined) | undefined): void {
+    this.#faultPolicy = policy;
+  }
+
+  /** Revoke every live token server side, as an admin would. Returns how many. */
+  revokeAll(): number {
+    let count = 0;
+    for (const token of this.#tokens.values()) {
+      if (!token.revoked && token.expiresAt > this.now()) {
+        token.revoked = true;
+        count++;
+      }
+    }
+    this.#reusable.clear();
+    this.stats.tokensRevoked += count;
+    return count;
+  }
+
+  /** Revoke one token server side. Returns whether it was live. */
+  revoke(token: string): boolean {
+    const issued = this.#tokens.get(token);
+    if (issued === undefined || issued.revoked || issued.expiresAt <= this.now()) return false;
+    issued.revoked = true;
+    this.stats.tokensRevoked++;
+    if (this.#reusable.get(issued.client) === token) this.#reusable.delete(issued.client);
+    return true;
+  }
+
+  /** Whether `token` is one we issued that is neither expired nor revoked. */
+  isLive(token: string): boolean {
+    const issued = this.#tokens.get(token);
+    return issued !== undefined && !issued.revoked && issued.expiresAt > this.now();
+  }
+
+  /** Answer the token calls that are hanging (`'hang'`) by dropping them. */
+  releaseHung(): void {
+    for (const res of this.#hung) res.destroy();
+    this.#hung.clear();
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  async close(): Promise<void> {
+    this.releaseHung();
+    await Promise.all([...this.#servers.values()].map(({ server }) => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    })));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const request = await readRequest(req);
+      const dialect = this.#dialect;
+      if (request.method === 'POST' && request.path === dialect.tokenPath) return await this.#token(request, res);
+      if (request.method === 'POST' && request.path === dialect.revokePath) return await this.#revoke(request, res);
+      return await this.#api(request, res);
+    } catch {
+      if (!res.headersSent) this.#send(res, this.#dialect.error(500, 'simulator failure'));
+    }
+  }
+
+  async #token(request: SimRequest, res: ServerResponse): Promise<void> {
+    const stats = this.stats;
+    stats.tokenCalls++;
+    stats.tokenCallTimes.push(this.now());
+    const fault = this.#tokenFaults.shift() ?? this.#faultPolicy?.(stats.tokenCalls);
+    if (await this.#applyFault(fault, res)) return;
+    await delay(this.latencyMs);
+    const d = this.#dialect;
+    const claim = d.tokenClaim(request);
+    if (claim.problem) return this.#send(res, d.error(400, claim.problem));
+    if (this.denyAccess) return this.#send(res, d.error(403, 'access denied, authorization failed'));
+    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) {
+      if (this.dialectName === 'crowdstrike' && claim.clientId && claim.clientId !== this.clientId && !/^[a-z0-9]+$/i.test(claim.clientId)) {
+        return this.#send(res, d.error(400, `Failed to generate access token for clientID=${claim.clientId}.`));
+      }
+      return this.#send(res, d.badCredentials());
+    }
+    const allowed = this.#options.memberCids;
+    if (claim.memberCid && allowed && !allowed.includes(claim.memberCid)) {
+      return this.#send(res, d.error(403, `Failed to generate access token for customer ID=${claim.memberCid}.`));
+    }
+    const client = `${claim.clientId}|${claim.memberCid ?? ''}`;
+    const now = this.now();
+    let token = d.reusesTokens ? this.#reusable.get(client) : undefined;
+    let expiresIn = this.tokenLifetimeSeconds;
+    const reused = token === undefined ? undefined : this.#tokens.get(token);
+    if (token !== undefined && reused && !reused.revoked && reused.expiresAt - now >= 1000) {
+      // Same token until it expires; the remaining lifetime, the harder case for a client.
+      expiresIn = Math.floor((reused.expiresAt - now) / 1000);
+    } else {
+      token = `${this.dialectName.slice(0, 2)}_${randomBytes(24).toString('base64url')}`;
+      this.#tokens.set(token, { client, expiresAt: now + expiresIn * 1000, revoked: false });
+      if (d.reusesTokens) this.#reusable.set(client, token);
+      stats.tokensIssued++;
+    }
+    const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+    if (this.dialectName === 'crowdstrike') {
+      headers['X-Cs-Region'] = this.#options.homeRegion ?? this.#options.regions?.[0] ?? 'us-1';
+      headers['X-Ratelimit-Limit'] = '300';
+    }
+    this.#send(res, { status: d.successStatus, body: d.tokenBody(token, expiresIn, now, claim.scope), headers });
+  }
+
+  async #revoke(request: SimRequest, res: ServerResponse): Promise<void> {
+    this.stats.revokeCalls++;
+    if (await this.#applyFault(this.#revokeFaults.shift(), res)) return;
+    await delay(this.latencyMs);
+    const d = this.#dialect;
+    const claim = d.revokeClaim(request);
+    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) {
+      return this.#send(res, this.dialectName === 'crowdstrike' ? d.error(403, 'access denied, authorization failed') : d.badCredentials());
+    }
+    if (claim.problem || claim.token === undefined) return this.#send(res, d.error(400, claim.problem ?? 'token missing'));
+    const issued = this.#tokens.get(claim.token);
+    if (issued && !issued.revoked) {
+      issued.revoked = true;
+      this.stats.tokensRevoked++;
+      if (this.#reusable.get(issued.client) === claim.token) this.#reusable.delete(issued.client);
+    }
+    // RFC 7009: 200 even for tokens it does not know.
+    this.#send(res, { status: 200, body: d.revokeOk() });
+  }
+
+  async #api(request: SimRequest, res: ServerResponse): Promise<void> {
+    const stats = this.stats;
+    stats.apiCalls++;
+    await delay(this.apiLatencyMs);
+    const bearer = /^bearer[:\s]\s*(\S+)$/i.exec(request.headers['authorization'] ?? '')?.[1];
+    const issued = bearer === undefined ? undefined : this.#tokens.get(bearer);
+    let refused = true;
+    if (bearer === undefined) stats.missingTokenSends++;
+    else if (issued === undefined) stats.unknownTokenSends++;
+    else if (issued.expiresAt <= this.now()) stats.expiredTokenSends++;
+    else if (issued.revoked) stats.revokedTokenSends++;
+    else refused = false;
+    if (refused) {
+      stats.api401++;
+      return this.#send(res, this.#dialect.unauthorized(request.path));
+    }
+    stats.apiOk++;
+    this.#send(res, { status: 200, body: { meta: { path: request.path }, resources: [] } });
+  }
+
+  /** True when the fault answered (or dropped) the request. */
+  async #applyFault(fault: Fault | undefined, res: ServerResponse): Promise<boolean> {
+    if (fault === undefined) return false;
+    const d = this.#dialect;
+    if (fault === 'reset') {
+      res.socket?.destroy();
+      return true;
+    }
+    if (fault === 'hang') {
+      this.#hung.add(res);
+      res.once('close', () => this.#hung.delete(res));
+      return true;
+    }
+    if (typeof fault === 'number') {
+      const reply = d.error(fault, fault >= 500 ? 'internal server error' : `simulated ${fault}`);
+      const headers = fault === 429 ? { ...reply.headers, ...d.rateLimitHeaders(1, this.now()) } : reply.headers;
+      this.#send(res, { ...reply, ...(headers && { headers }) });
+      return true;
+    }
+    if ('rateLimitSeconds' in fault) {
+      const reply = d.error(429, 'API rate limit exceeded');
+      this.#send(res, { ...reply, headers: { ...reply.headers, ...d.rateLimitHeaders(fault.rateLimitSeconds, this.now()) } });
+      return true;
+    }
+    if ('delayMs' in fault) {
+      await delay(fault.delayMs);
+      return false;
+    }
+    res.writeHead(fault.status, { 'Content-Type': fault.contentType ?? 'application/json', Date: new Date(this.now()).toUTCString() });
+    res.end(fault.body);
+    return true;
+  }
+
+  #send(res: ServerResponse, reply: Reply): void {
+    if (res.destroyed) return;
+    res.writeHead(reply.status, { 'Content-Type': 'application/json', Date: new Date(this.now()).toUTCString(), ...reply.headers });
+    res.end(JSON.stringify(reply.body));
+  }
+}
+
+export function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  return Simulator.start(options);
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+function readRequest(req: IncomingMessage): Promise<SimRequest> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 1 << 20) req.destroy(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      resolve({ method: req.method ?? 'GET', path, headers, body: Buffer.concat(chunks).toString('utf8') });
+    });
+  });
+}
