@@ -1,0 +1,62 @@
+// Behaviour 9: a token response that is not a usable bearer token is `invalid_response`, says what
+// was wrong, and never turns into `Bearer undefined`.
+import { TokenError } from '../src';
+import { DIALECTS, cleanup, rig, settle } from './helpers/setup';
+
+afterEach(cleanup);
+
+const json = (body: unknown) => ({ body: JSON.stringify(body) });
+
+const CASES: [string, { body: string; contentType?: string; status?: number }, RegExp][] = [
+  ['an HTML page', { body: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' }, /not JSON \(text\/html/],
+  ['a truncated body', { body: '{"access_token": "abc", "expires_' }, /not JSON/],
+  ['an empty body', { body: '' }, /not JSON/],
+  ['a JSON array', json([{ access_token: 'a' }]), /an array, not an object/],
+  ['JSON null', json(null), /a JSON null/],
+  ['no access_token', json({ token_type: 'bearer', expires_in: 60 }), /access_token is missing/],
+  ['an empty access_token', json({ access_token: '', expires_in: 60 }), /access_token is "", not a non-empty string/],
+  ['a numeric access_token', json({ access_token: 12345, expires_in: 60 }), /access_token is 12345/],
+  ['a token with a newline', json({ access_token: 'abc\r\nX-Evil: 1', expires_in: 60 }), /cannot be sent in a header/],
+  ['a negative expires_in', json({ access_token: 'abc', expires_in: -5 }), /expires_in is -5; it must be a positive number/],
+  ['a zero expires_in', json({ access_token: 'abc', expires_in: 0 }), /expires_in is 0; it must be a positive/],
+  ['a non-numeric expires_in', json({ access_token: 'abc', expires_in: 'soon' }), /expires_in is "soon", not a number/],
+  ['an absurd expires_in', json({ access_token: 'abc', expires_in: 1e308 }), /expires_in is 1e\+308; it must be/],
+  ['a sub-second expires_in', json({ access_token: 'abc', expires_in: 0.2 }), /too short to use/],
+  ['an unknown token_type', json({ access_token: 'abc', token_type: 'mac', expires_in: 60 }), /token_type is "mac"; only Bearer/],
+  ['a redirect', { body: '', status: 302 }, /answered HTTP 302/],
+];
+
+describe.each(DIALECTS)('%s: bad token responses', (dialect) => {
+  test.each(CASES)('%s is invalid_response with a message that says so', async (_name, raw, says) => {
+    const { sim, api } = await rig(dialect);
+    sim.failNext(1, { status: raw.status ?? (dialect === 'crowdstrike' ? 201 : 200), body: raw.body, ...(raw.contentType && { contentType: raw.contentType }) });
+    const outcome = await settle(api.get('/devices/queries/devices/v1'));
+    const error = (outcome as { error: TokenError }).error;
+    expect(error).toBeInstanceOf(TokenError);
+    expect(error.code).toBe('invalid_response');
+    expect(error.message).toMatch(says);
+    expect(error.retryable).toBe(false);
+    expect(sim.stats.apiCalls).toBe(0); // no request went out with a bad bearer
+    expect(sim.stats.tokenCalls).toBe(1);
+    // Nothing is lost: the next call tries again and gets a good token.
+    expect((await api.get('/devices/queries/devices/v1')).status).toBe(200);
+  });
+});
+
+test('a response without expires_in gets the configured default lifetime', async () => {
+  const { sim, tokens, events } = await rig('oauth2', {}, { defaultLifetimeMs: 90_000 });
+  sim.failNext(1, { status: 200, body: JSON.stringify({ access_token: 'no-expiry-token', token_type: 'Bearer' }) });
+  expect(await tokens.getToken()).toBe('no-expiry-token');
+  const token = events.refresh[0]!.token;
+  expect(token.expiresAt - token.issuedAt).toBe(90_000);
+});
+
+test('a numeric string expires_in, a missing token_type and extra fields are accepted', async () => {
+  const { sim, tokens, events } = await rig('crowdstrike');
+  sim.failNext(1, { status: 201, body: JSON.stringify({ access_token: 'ok-token', expires_in: '1799', id_token: 'x', scope: 'devices:read' }) });
+  expect(await tokens.getToken()).toBe('ok-token');
+  const token = events.refresh[0]!.token;
+  expect(token.expiresAt - token.issuedAt).toBe(1_799_000);
+  expect(token.tokenType).toBe('Bearer');
+  expect(token.scope).toBe('devices:read');
+});

@@ -1,0 +1,84 @@
+// Behaviour 6: OneLogin returns the same token until it expires or is revoked.
+import { TokenManager, onelogin, type TokenProvider } from '../src';
+import { cleanup, record, rig, sleep, track } from './helpers/setup';
+import { startSimulator } from '../src/testing';
+
+afterEach(cleanup);
+
+describe('onelogin same-token reuse', () => {
+  test('the simulator really does hand out the same token until it is revoked', async () => {
+    const sim = await startSimulator({ dialect: 'onelogin', tokenLifetimeSeconds: 60 });
+    track(() => sim.close());
+    const plain = new TokenManager({ provider: { ...onelogin({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }), reusesTokens: false } });
+    track(() => plain.dispose({ revoke: false }));
+    const a = await plain.getToken();
+    const b = (await plain.refresh()).accessToken;
+    expect(b).toBe(a);
+  });
+
+  test('rotation ahead of expiry revokes the old token and gets a new one, without looping', async () => {
+    const { sim, tokens, api, events } = await rig('onelogin', { tokenLifetimeSeconds: 4 });
+    await tokens.getToken();
+    const until = Date.now() + 7_000;
+    while (Date.now() < until) {
+      expect((await api.get('/api/2/users')).status).toBe(200);
+      await sleep(100);
+    }
+    const issued = events.refresh.map((e) => e.token.accessToken);
+    expect(new Set(issued).size).toBe(issued.length); // every refresh brought a new token
+    expect(issued.length).toBeGreaterThanOrEqual(3);
+    expect(sim.stats.tokenCalls).toBe(issued.length); // one call per token: no loop on the same one
+    expect(sim.stats.revokeCalls).toBe(issued.length - 1); // each rotation revoked its predecessor
+    expect(issued.slice(0, -1).every((token) => !sim.isLive(token))).toBe(true);
+    expect(sim.stats.expiredTokenSends).toBe(0);
+  });
+
+  test('a request in flight during the swap is covered by the 401 replay', async () => {
+    const { sim, tokens, api } = await rig('onelogin', { apiLatencyMs: 300 });
+    const first = await tokens.getToken();
+    const inFlight = api.get('/api/2/users'); // leaves with the first token, held 300 ms at the server
+    await sleep(50);
+    const second = await tokens.refresh(); // revokes the first, fetches the second
+    expect(second.accessToken).not.toBe(first);
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(response.config.headers.Authorization).toBe(`Bearer ${second.accessToken}`);
+    expect(sim.stats.api401).toBe(1);
+    expect(sim.stats.tokenCalls).toBe(2); // the 401 was for the old token: no extra call
+  });
+
+  test('a rotation stalls requests for one token call at most, and only while it swaps', async () => {
+    const { sim, tokens, api } = await rig('onelogin', { tokenLifetimeSeconds: 4, latencyMs: 600 });
+    await tokens.getToken();
+    const durations: number[] = [];
+    const until = Date.now() + 5_000;
+    while (Date.now() < until) {
+      const started = performance.now();
+      expect((await api.get('/api/2/users')).status).toBe(200);
+      durations.push(performance.now() - started);
+      await sleep(50);
+    }
+    const rotations = sim.stats.revokeCalls;
+    expect(rotations).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...durations)).toBeLessThan(600 + 400); // the token call, never revoke + token call
+    expect(durations.filter((d) => d > 300).length).toBeLessThanOrEqual(rotations);
+    expect(sim.stats.expiredTokenSends).toBe(0);
+  });
+
+  test('a server that keeps returning the same token, with no way to revoke it, is not asked in a loop', async () => {
+    const sim = await startSimulator({ dialect: 'onelogin', tokenLifetimeSeconds: 4 });
+    track(() => sim.close());
+    const real = onelogin({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url });
+    // A provider that does not know about the reuse and cannot revoke.
+    const naive: TokenProvider = { name: 'naive', baseUrl: real.baseUrl, identity: 'naive', fetchToken: (context) => real.fetchToken(context) };
+    const tokens = new TokenManager({ provider: naive });
+    track(() => tokens.dispose());
+    const events = record(tokens);
+    await tokens.getToken();
+    await sleep(4_500);
+    // Without the guard the refresh timer would fire again at once, thousands of times.
+    expect(sim.stats.tokenCalls).toBeLessThanOrEqual(8);
+    expect(await tokens.getToken()).toEqual(expect.any(String));
+    expect(events.error.filter((e) => e.code !== 'invalid_response')).toEqual([]);
+  });
+});
