@@ -1,6 +1,7 @@
 // The axios interceptors: put the bearer on requests bound for the API (and only those), and
 // answer a 401 for our token with one shared refresh and one replay.
 import { AxiosHeaders, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { ConfigError } from './errors';
 
 /** A token as the request path needs it. */
 export interface HeldToken {
@@ -22,8 +23,6 @@ export interface BearerSource {
   rejected(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
   /** The API accepted token `gen`. */
   accepted(gen: number): void;
-  /** The origin of `baseUrl` and the `allowedOrigins`, as `new URL().origin` writes them. */
-  origins(): readonly string[];
 }
 
 /** axios's GenericAbortSignal: its `addEventListener` is optional. */
@@ -45,7 +44,56 @@ const TO_API_BASE = 0;
 
 type Config = InternalAxiosRequestConfig & { [CARRIED]?: number; [REPLAYED]?: boolean };
 
-export function attachInterceptors(instance: AxiosInstance, source: BearerSource): () => void {
+/** The axios instances one manager is attached to. */
+export class Attachments {
+  readonly #source: BearerSource;
+  readonly #extraOrigins: readonly string[];
+  readonly #tokenHttp: AxiosInstance;
+  readonly #detachers = new Map<AxiosInstance, () => void>();
+  #originsFor: string | undefined;
+  #origins: readonly string[] = [];
+
+  constructor(source: BearerSource, extraOrigins: readonly string[], tokenHttp: AxiosInstance) {
+    this.#source = source;
+    this.#extraOrigins = extraOrigins;
+    this.#tokenHttp = tokenHttp;
+    this.#origins = extraOrigins;
+  }
+
+  attach(instance: AxiosInstance): () => void {
+    if (!instance?.interceptors) throw new ConfigError('instance', 'attach(): expected an axios instance');
+    if (instance === this.#tokenHttp) {
+      throw new ConfigError('instance', 'attach(): this is the instance the manager makes token calls with; its token calls must not be intercepted');
+    }
+    const existing = this.#detachers.get(instance);
+    if (existing !== undefined) return existing;
+    const eject = attachInterceptors(instance, this.#source, () => this.#allowedOrigins());
+    const detach = () => {
+      if (this.#detachers.get(instance) !== detach) return;
+      this.#detachers.delete(instance);
+      eject();
+    };
+    this.#detachers.set(instance, detach);
+    return detach;
+  }
+
+  detachAll(): void {
+    for (const detach of [...this.#detachers.values()]) detach();
+  }
+
+  /** The origin of the manager's `baseUrl` (it can change once, on region discovery) and `allowedOrigins`. */
+  #allowedOrigins(): readonly string[] {
+    const base = this.#source.baseUrl;
+    if (base !== this.#originsFor) {
+      this.#originsFor = base;
+      const origin = base === undefined ? undefined : originOf(base);
+      this.#origins = origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins];
+    }
+    return this.#origins;
+  }
+}
+
+function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): () => void {
   let instanceBase: string | undefined;
   let instanceOrigin: string | undefined;
 
@@ -56,7 +104,7 @@ export function attachInterceptors(instance: AxiosInstance, source: BearerSource
       instanceBase = base;
       instanceOrigin = base ? originOf(base) : undefined;
     }
-    return origin === instanceOrigin || source.origins().includes(origin);
+    return origin === instanceOrigin || origins().includes(origin);
   };
 
   /** Whether a request may carry the bearer, or TO_API_BASE when it goes to the manager's baseUrl. */
@@ -64,7 +112,7 @@ export function attachInterceptors(instance: AxiosInstance, source: BearerSource
     const url = config.url ?? '';
     const base = config.baseURL;
     if (isAbsolute(url) && !(config.allowAbsoluteUrls === false && base)) {
-      for (const origin of source.origins()) if (startsWithOrigin(url, origin)) return true;
+      for (const origin of origins()) if (startsWithOrigin(url, origin)) return true;
       return mayReceive(originOf(url));
     }
     if (!base) return source.baseUrl === undefined ? false : TO_API_BASE;

@@ -72,6 +72,38 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The one timer that starts the next refresh; a retry timer (after a failure) is marked as such. */
+export class RefreshTimer {
+  readonly #fire: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #isRetry = false;
+
+  constructor(fire: () => void) {
+    this.#fire = fire;
+  }
+
+  /** Armed to retry a failed refresh: the request path must not start one early. */
+  get isRetry(): boolean {
+    return this.#isRetry;
+  }
+
+  arm(delayMs: number, isRetry: boolean): void {
+    this.cancel();
+    this.#isRetry = isRetry;
+    this.#timer = unrefTimer(() => {
+      this.#timer = undefined;
+      this.#isRetry = false;
+      this.#fire();
+    }, delayMs);
+  }
+
+  cancel(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#isRetry = false;
+  }
+}
+
 /**
  * All timers are unref'd, so a caller awaiting a token during a retry back-off would let Node exit
  * mid-await. While anyone waits, one ref'd handle keeps the process up; the last waiter drops it.

@@ -1,18 +1,17 @@
 import type { AxiosInstance } from 'axios';
 import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
-import { attachInterceptors, originOf, type AbortSignalLike, type BearerSource, type HeldToken } from './axios';
-import { KeepAlive, instant, noop, systemClock, unrefTimer } from './clock';
-import { ConfigError, TokenError, abortedError, asTokenError, disposedError } from './errors';
-import { createTokenHttp } from './http';
-import { DEFAULT_REFRESH_WINDOW_MS, decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
-import { Gate, resolveRetry, withRetry, type RetryPolicy } from './retry';
-import { memoryStore, storeKey } from './store';
-import { DEFAULT_LIFETIME_MS } from './token-response';
+import { Attachments, type AbortSignalLike, type BearerSource, type HeldToken } from './axios';
+import { KeepAlive, RefreshTimer, instant, noop } from './clock';
+import { TokenError, abortedError, asTokenError, disposedError } from './errors';
+import { resolveOptions } from './options';
+import { decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
+import { Gate, withRetry, type RetryPolicy } from './retry';
 import type {
   AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, TokenManagerEvents,
   TokenManagerOptions, TokenProvider, TokenStore,
 } from './types';
+import { joinShared } from './waiters';
 
 interface Held extends HeldToken {
   readonly token: AccessToken;
@@ -40,46 +39,32 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #key: string;
   readonly #policy: RefreshPolicy;
   readonly #retry: RetryPolicy;
-  readonly #extraOrigins: readonly string[];
   readonly #gate: Gate;
+  readonly #attachments: Attachments;
+  readonly #timer = new RefreshTimer(() => void this.#refresh('scheduled'));
   readonly #keepAlive = new KeepAlive();
   readonly #closing = new AbortController();
-  readonly #attached = new Map<AxiosInstance, () => void>();
   #current: Held | undefined;
   /** The token we stopped serving (refused by the API, or rotated away); `revoked` once we revoked it. */
   #retired: { held: Held; revoked: boolean } | undefined;
   #gen = 0;
   #inflight: Promise<Held> | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #timerIsRetry = false;
   #unauthorizedStreak = 0;
   #closed = false;
   #disposal: Promise<void> | undefined;
-  #originsFor: string | undefined;
-  #origins: readonly string[] = [];
 
   constructor(options: TokenManagerOptions) {
     super();
-    const provider = options?.provider;
-    if (!provider || typeof provider.fetchToken !== 'function' || typeof provider.identity !== 'string') {
-      throw new ConfigError('provider', 'TokenManager: provider is required (crowdstrike(), onelogin(), clientCredentials() or your own TokenProvider)');
-    }
-    const clock = options.clock ?? systemClock;
-    if (typeof clock.now !== 'function') throw new ConfigError('clock', 'TokenManager: clock must have a now() method');
-    this.#provider = provider;
-    this.#clock = { now: () => clock.now(), monotonic: clock.monotonic ? () => clock.monotonic!() : () => clock.now() };
-    this.#policy = { refreshWindowMs: nonNegative(options.refreshWindowMs, DEFAULT_REFRESH_WINDOW_MS, 'refreshWindowMs') };
-    this.#retry = resolveRetry(options.retry);
-    this.#gate = new Gate(this.#clock);
-    this.#store = options.store ?? memoryStore();
-    this.#key = storeKey(provider.identity);
-    this.#extraOrigins = (options.allowedOrigins ?? []).map((url) => {
-      const origin = typeof url === 'string' ? originOf(url) : undefined;
-      if (origin === undefined) throw new ConfigError('allowedOrigins', `TokenManager: allowedOrigins must be http(s) URLs, got ${JSON.stringify(url)}`);
-      return origin;
-    });
-    const lifetime = nonNegative(options.defaultLifetimeMs, DEFAULT_LIFETIME_MS, 'defaultLifetimeMs');
-    this.#context = { http: options.http ?? createTokenHttp(), clock: this.#clock, defaultLifetimeMs: lifetime };
+    const resolved = resolveOptions(options);
+    this.#provider = resolved.provider;
+    this.#context = resolved.context;
+    this.#clock = resolved.clock;
+    this.#store = resolved.store;
+    this.#key = resolved.storeKey;
+    this.#policy = resolved.policy;
+    this.#retry = resolved.retry;
+    this.#gate = new Gate(resolved.clock);
+    this.#attachments = new Attachments(this.#source, resolved.extraOrigins, resolved.context.http);
   }
 
   /** The API base URL (after CrowdStrike region discovery); relative request URLs go here. */
@@ -106,20 +91,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   /** Put the bearer on `instance`'s requests and replay a request once after a 401. */
   attach(instance: AxiosInstance): () => void {
     if (this.#closed) throw disposedError();
-    if (!instance?.interceptors) throw new ConfigError('instance', 'attach(): expected an axios instance');
-    if (instance === this.#context.http) {
-      throw new ConfigError('instance', 'attach(): this is the instance the manager makes token calls with; its token calls must not be intercepted');
-    }
-    const existing = this.#attached.get(instance);
-    if (existing !== undefined) return existing;
-    const eject = attachInterceptors(instance, this.#source);
-    const detach = () => {
-      if (this.#attached.get(instance) !== detach) return;
-      this.#attached.delete(instance);
-      eject();
-    };
-    this.#attached.set(instance, detach);
-    return detach;
+    return this.#attachments.attach(instance);
   }
 
   /** Detach everywhere, stop timers, let a token call in flight finish, revoke, emit `dispose`. */
@@ -152,18 +124,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     accepted: (gen) => {
       if (gen === this.#gen) this.#unauthorizedStreak = 0;
     },
-    origins: () => this.#allowedOrigins(),
   }))(this);
-
-  #allowedOrigins(): readonly string[] {
-    const base = this.#provider.baseUrl;
-    if (base !== this.#originsFor) {
-      this.#originsFor = base;
-      const origin = base === undefined ? undefined : originOf(base);
-      this.#origins = origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins];
-    }
-    return this.#origins;
-  }
 
   /** The hot path: the token if it may be sent now. In the refresh window, also starts a refresh. */
   #usable(): Held | undefined {
@@ -174,7 +135,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
         return held;
       case 'refresh':
         // The timer should have started it; it fires late after sleep or a frozen container.
-        if (this.#inflight === undefined && !this.#timerIsRetry) void this.#refresh('scheduled');
+        if (this.#inflight === undefined && !this.#timer.isRetry) void this.#refresh('scheduled');
         return held;
       default:
         return undefined;
@@ -209,7 +170,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   #refresh(reason: RefreshReason): Promise<Held> {
     if (this.#inflight !== undefined) return this.#inflight;
     if (this.#closed) return Promise.reject(disposedError());
-    this.#cancelTimer();
+    this.#timer.cancel();
     const run = this.#run(reason);
     this.#inflight = run;
     // Handled here, so a background refresh nobody awaits can never be an unhandled rejection.
@@ -303,7 +264,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     // Already due right after a refresh: the server handed back a token as old as the last one
     // (same-token reuse). Close in on expiry by halves instead of asking again at once.
     const delay = due > 0 ? due : Math.max(this.#retry.minTimeout, held.plan.useUntil.remaining(now) / 2);
-    this.#arm(delay, false);
+    this.#timer.arm(delay, false);
   }
 
   #failed(error: TokenError): void {
@@ -314,51 +275,17 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const held = this.#current;
     if (held === undefined) return; // nothing to protect: the next caller starts the next try
     const left = held.plan.useUntil.remaining(instant(this.#clock));
-    if (left > 0) this.#arm(Math.max(this.#retry.minTimeout, Math.min(MAX_BACKGROUND_RETRY_MS, left / 2)), true);
+    if (left > 0) this.#timer.arm(Math.max(this.#retry.minTimeout, Math.min(MAX_BACKGROUND_RETRY_MS, left / 2)), true);
   }
 
-  #arm(delayMs: number, isRetry: boolean): void {
-    this.#cancelTimer();
-    this.#timerIsRetry = isRetry;
-    this.#timer = unrefTimer(() => {
-      this.#timer = undefined;
-      this.#timerIsRetry = false;
-      void this.#refresh('scheduled');
-    }, delayMs);
-  }
-
-  #cancelTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerIsRetry = false;
-  }
-
-  /** A caller's wait on a shared refresh: abortable on its own, and it keeps the process alive. */
   #join(shared: Promise<Held>, signal: AbortSignalLike | undefined): Promise<Held> {
-    if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
-    this.#keepAlive.hold();
-    return new Promise<Held>((resolve, reject) => {
-      let settled = false;
-      const settle = (finish: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener?.('abort', onAbort);
-        this.#keepAlive.release();
-        finish();
-      };
-      const onAbort = () => settle(() => reject(abortedError(signal?.reason)));
-      signal?.addEventListener?.('abort', onAbort, { once: true });
-      shared.then(
-        (held) => settle(() => resolve(held)),
-        (error: unknown) => settle(() => reject(this.#closed ? disposedError() : asTokenError(error))),
-      );
-    });
+    return joinShared(shared, signal, this.#keepAlive, (error) => (this.#closed ? disposedError() : asTokenError(error)));
   }
 
   async #shutdown(revoke: boolean): Promise<void> {
     this.#closed = true;
-    this.#cancelTimer();
-    for (const detach of [...this.#attached.values()]) detach();
+    this.#timer.cancel();
+    this.#attachments.detachAll();
     this.#closing.abort(disposedError());
     // p-retry lets a token call in flight finish (its token is adopted, then revoked below) and
     // stops a back-off at once.
@@ -389,12 +316,4 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       });
     }
   }
-}
-
-function nonNegative(value: unknown, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new ConfigError(option, `TokenManager: ${option} must be a non-negative number of ms, got ${String(value)}`);
-  }
-  return value;
 }

@@ -21,8 +21,11 @@ export interface CrowdStrikeOptions {
   clientSecret: string;
   /** MSSP: lock the token to this child CID. */
   memberCid?: string;
-  /** Default `'auto'`: ask us-1, then move to the cloud its `X-Cs-Region` names (gov clouds too). */
-  cloud?: 'auto' | CrowdStrikeCloud;
+  /**
+   * Default `'auto'`: ask us-1, then move to the cloud its `X-Cs-Region` names (gov clouds too).
+   * Any spelling the SDKs use is accepted (`us-2`, `us2`, `US2`, `usgov1`, `gov1`).
+   */
+  cloud?: 'auto' | CrowdStrikeCloud | (string & Record<never, never>);
   /** A fixed API host (a proxy, a simulator). Overrides `cloud`; no autodiscovery. */
   baseUrl?: string;
   /** Replace the host of individual clouds (tests, egress proxies). Autodiscovery still applies. */
@@ -66,7 +69,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
     urls[cloud] = httpUrl(url, `cloudUrls.${name}`, who);
   }
   const requested = options.cloud ?? 'auto';
-  const fixedCloud = requested === 'auto' ? undefined : parseCloud(requested);
+  const fixedCloud = requested === 'auto' ? undefined : parseCloud(String(requested));
   if (requested !== 'auto' && !fixedCloud) {
     throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(requested)}`);
   }

@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DIALECTS, type Dialect, type DialectName, type Reply, type SimRequest } from './dialects';
+import { applyFault, delay, readRequest, send, type Fault } from './wire';
+
+export type { Fault } from './wire';
 
 export interface SimulatorOptions {
   dialect: DialectName;
@@ -24,19 +27,6 @@ export interface SimulatorOptions {
   /** CrowdStrike: member CIDs the credentials may act for. Default: any. */
   memberCids?: readonly string[];
 }
-
-/**
- * What the next token (or revoke) call gets instead of a normal answer: a status in the dialect's
- * error envelope, a dropped connection, no answer at all, a raw body, a 429 with the dialect's
- * retry headers, or a normal answer after a delay.
- */
-export type Fault =
-  | number
-  | 'reset'
-  | 'hang'
-  | { readonly status: number; readonly body: string; readonly contentType?: string }
-  | { readonly rateLimitSeconds: number }
-  | { readonly delayMs: number };
 
 export interface SimulatorStats {
   tokenCalls: number;
@@ -218,7 +208,7 @@ export class Simulator {
     stats.tokenCalls++;
     stats.tokenCallTimes.push(this.now());
     const fault = this.#tokenFaults.shift() ?? this.#faultPolicy?.(stats.tokenCalls);
-    if (await this.#applyFault(fault, res)) return;
+    if (await this.#fault(fault, res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
     const claim = d.tokenClaim(request);
@@ -258,7 +248,7 @@ export class Simulator {
 
   async #revoke(request: SimRequest, res: ServerResponse): Promise<void> {
     this.stats.revokeCalls++;
-    if (await this.#applyFault(this.#revokeFaults.shift(), res)) return;
+    if (await this.#fault(this.#revokeFaults.shift(), res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
     const claim = d.revokeClaim(request);
@@ -296,69 +286,15 @@ export class Simulator {
     this.#send(res, { status: 200, body: { meta: { path: request.path }, resources: [] } });
   }
 
-  /** True when the fault answered (or dropped) the request. */
-  async #applyFault(fault: Fault | undefined, res: ServerResponse): Promise<boolean> {
-    if (fault === undefined) return false;
-    const d = this.#dialect;
-    if (fault === 'reset') {
-      res.socket?.destroy();
-      return true;
-    }
-    if (fault === 'hang') {
-      this.#hung.add(res);
-      res.once('close', () => this.#hung.delete(res));
-      return true;
-    }
-    if (typeof fault === 'number') {
-      const reply = d.error(fault, fault >= 500 ? 'internal server error' : `simulated ${fault}`);
-      const headers = fault === 429 ? { ...reply.headers, ...d.rateLimitHeaders(1, this.now()) } : reply.headers;
-      this.#send(res, { ...reply, ...(headers && { headers }) });
-      return true;
-    }
-    if ('rateLimitSeconds' in fault) {
-      const reply = d.error(429, 'API rate limit exceeded');
-      this.#send(res, { ...reply, headers: { ...reply.headers, ...d.rateLimitHeaders(fault.rateLimitSeconds, this.now()) } });
-      return true;
-    }
-    if ('delayMs' in fault) {
-      await delay(fault.delayMs);
-      return false;
-    }
-    res.writeHead(fault.status, { 'Content-Type': fault.contentType ?? 'application/json', Date: new Date(this.now()).toUTCString() });
-    res.end(fault.body);
-    return true;
+  #send(res: ServerResponse, reply: Reply): void {
+    send(res, reply, this.now());
   }
 
-  #send(res: ServerResponse, reply: Reply): void {
-    if (res.destroyed) return;
-    res.writeHead(reply.status, { 'Content-Type': 'application/json', Date: new Date(this.now()).toUTCString(), ...reply.headers });
-    res.end(JSON.stringify(reply.body));
+  #fault(fault: Fault | undefined, res: ServerResponse): Promise<boolean> {
+    return applyFault(fault, res, { dialect: this.#dialect, now: this.now(), hung: this.#hung });
   }
 }
 
 export function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   return Simulator.start(options);
-}
-
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
-}
-
-function readRequest(req: IncomingMessage): Promise<SimRequest> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 1 << 20) req.destroy(new Error('body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      resolve({ method: req.method ?? 'GET', path, headers, body: Buffer.concat(chunks).toString('utf8') });
-    });
-  });
 }
