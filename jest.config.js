@@ -13,5 +13,7 @@ module.exports = {
     '^tokenwarden/testing$': '<rootDir>/src/testing/index.ts',
   },
   setupFiles: ['<rootDir>/__tests__/helpers/realm.ts'],
+  // The suite mostly waits on sockets and timers, so files run side by side even on 2 cores.
+  maxWorkers: 3,
   testTimeout: 30_000,
 };

@@ -1,0 +1,33 @@
+// Every example runs as its own process against the simulator, as a user would run it.
+import { EXAMPLES, runExample } from '../scripts/run-examples';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+describe('examples', () => {
+  test.each(EXAMPLES)('%s runs, talks to the API with a token, revokes it, and exits by itself', async (name) => {
+    const run = await runExample(name);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stats.tokenCalls).toBe(1);
+    expect(run.stats.apiOk).toBeGreaterThanOrEqual(1);
+    expect(run.stats.revokeCalls).toBe(1);
+    expect(run.stats.expiredTokenSends).toBe(0);
+  }, 45_000);
+});
+
+test('npm run demo: steady traffic, a revocation replayed, a clean summary', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../examples/demo.ts')], {
+    env: { ...process.env, DEMO_SECONDS: '5' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(out).toMatch(/refresh #1 \(initial\)/);
+  expect(out).toMatch(/refresh #\d \(unauthorized\)/);
+  expect(out).toMatch(/revoked the token at the server/);
+  expect(out).toMatch(/requests sent +\d+ \(\d+ ok, 0 failed\)/);
+  expect(out).toMatch(/expired-token sends +0/);
+  expect(code).toBe(0);
+}, 45_000);
