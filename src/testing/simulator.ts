@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DIALECTS, type Dialect, type DialectName, type Reply, type SimRequest } from './dialects';
+import { emptyStats, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
 
 export type { Fault } from './wire';
+export type { SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
 
 export interface SimulatorOptions {
   dialect: DialectName;
@@ -28,33 +30,11 @@ export interface SimulatorOptions {
   memberCids?: readonly string[];
 }
 
-export interface SimulatorStats {
-  tokenCalls: number;
-  tokensIssued: number;
-  revokeCalls: number;
-  tokensRevoked: number;
-  apiCalls: number;
-  apiOk: number;
-  api401: number;
-  /** API requests whose bearer had expired: a client bug. */
-  expiredTokenSends: number;
-  revokedTokenSends: number;
-  unknownTokenSends: number;
-  missingTokenSends: number;
-  /** Server-clock ms of every token call. */
-  tokenCallTimes: number[];
-}
-
-interface IssuedToken {
+interface IssuedToken extends TokenIssuance {
   readonly client: string;
-  readonly expiresAt: number;
   revoked: boolean;
 }
 
-const emptyStats = (): SimulatorStats => ({
-  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0,
-  expiredTokenSends: 0, revokedTokenSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallTimes: [],
-});
 
 export class Simulator {
   readonly dialectName: DialectName;
@@ -67,6 +47,8 @@ export class Simulator {
   apiLatencyMs: number;
   /** CrowdStrike: refuse every token call as an IP allowlist would (403 `access denied`). */
   denyAccess = false;
+  /** The server's clock minus ours; change it to move the server's clock alone. */
+  clockOffsetMs: number;
   readonly #dialect: Dialect;
   readonly #options: SimulatorOptions;
   readonly #servers = new Map<string, { server: Server; url: string }>();
@@ -77,6 +59,7 @@ export class Simulator {
   readonly #revokeFaults: Fault[] = [];
   readonly #hung = new Set<ServerResponse>();
   #faultPolicy: ((call: number) => Fault | undefined) | undefined;
+  #active = 0;
 
   private constructor(options: SimulatorOptions) {
     this.#options = options;
@@ -89,6 +72,7 @@ export class Simulator {
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? this.#dialect.defaultLifetimeSeconds;
     this.latencyMs = options.latencyMs ?? 0;
     this.apiLatencyMs = options.apiLatencyMs ?? 0;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
   }
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
@@ -126,7 +110,7 @@ export class Simulator {
 
   /** The server's clock. */
   now(): number {
-    return Date.now() + (this.#options.clockOffsetMs ?? 0);
+    return Date.now() + this.clockOffsetMs;
   }
 
   /** The next `count` token calls get `fault`. */
@@ -167,6 +151,12 @@ export class Simulator {
     return true;
   }
 
+  /** When `token` was issued, or undefined if we never issued it. */
+  issuance(token: string): TokenIssuance | undefined {
+    const issued = this.#tokens.get(token);
+    return issued && { sequence: issued.sequence, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
+  }
+
   /** Whether `token` is one we issued that is neither expired nor revoked. */
   isLive(token: string): boolean {
     const issued = this.#tokens.get(token);
@@ -191,7 +181,14 @@ export class Simulator {
     })));
   }
 
+  /** Requests that arrived and are not answered yet (including those held by a latency). */
+  get activeRequests(): number {
+    return this.#active;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#active++;
+    res.once('close', () => this.#active--);
     try {
       const request = await readRequest(req);
       const dialect = this.#dialect;
@@ -206,8 +203,14 @@ export class Simulator {
   async #token(request: SimRequest, res: ServerResponse): Promise<void> {
     const stats = this.stats;
     stats.tokenCalls++;
-    stats.tokenCallTimes.push(this.now());
+    const record: TokenCallRecord = { at: this.now(), status: 'pending' };
+    stats.tokenCallLog.push(record);
     const fault = this.#tokenFaults.shift() ?? this.#faultPolicy?.(stats.tokenCalls);
+    if (fault === 429 || (typeof fault === 'object' && 'rateLimitSeconds' in fault)) record.retryAfterMs = fault === 429 ? 1000 : fault.rateLimitSeconds * 1000;
+    res.once('finish', () => (record.status = res.statusCode));
+    res.once('close', () => {
+      if (record.status === 'pending') record.status = fault === 'hang' ? 'hang' : 'reset';
+    });
     if (await this.#fault(fault, res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
@@ -234,9 +237,9 @@ export class Simulator {
       expiresIn = Math.floor((reused.expiresAt - now) / 1000);
     } else {
       token = `${this.dialectName.slice(0, 2)}_${randomBytes(24).toString('base64url')}`;
-      this.#tokens.set(token, { client, expiresAt: now + expiresIn * 1000, revoked: false });
-      if (d.reusesTokens) this.#reusable.set(client, token);
       stats.tokensIssued++;
+      this.#tokens.set(token, { client, sequence: stats.tokensIssued, issuedAt: now, expiresAt: now + expiresIn * 1000, revoked: false });
+      if (d.reusesTokens) this.#reusable.set(client, token);
     }
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
     if (this.dialectName === 'crowdstrike') {

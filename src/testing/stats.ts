@@ -1,0 +1,40 @@
+// What the simulator counts.
+
+/** One token call as the simulator saw it. */
+export interface TokenCallRecord {
+  /** Server-clock ms when the call arrived. */
+  readonly at: number;
+  /** The status it was answered with, or how it was dropped. */
+  status: number | 'reset' | 'hang' | 'pending';
+  /** The pause a 429 asked for, in ms. */
+  retryAfterMs?: number;
+}
+
+export interface SimulatorStats {
+  tokenCalls: number;
+  tokensIssued: number;
+  revokeCalls: number;
+  tokensRevoked: number;
+  apiCalls: number;
+  apiOk: number;
+  api401: number;
+  /** API requests whose bearer had expired: a client bug. */
+  expiredTokenSends: number;
+  revokedTokenSends: number;
+  unknownTokenSends: number;
+  missingTokenSends: number;
+  /** Every token call, in order. */
+  tokenCallLog: TokenCallRecord[];
+}
+
+/** When a token was issued: `sequence` counts issued tokens (1 for the first). */
+export interface TokenIssuance {
+  readonly sequence: number;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+export const emptyStats = (): SimulatorStats => ({
+  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0,
+  expiredTokenSends: 0, revokedTokenSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallLog: [],
+});
