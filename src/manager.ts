@@ -24,9 +24,6 @@ interface Held extends HeldToken {
  */
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
 
-/** After a failed background refresh, try again in half the usable time left, at most this late. */
-const MAX_BACKGROUND_RETRY_MS = 30_000;
-
 /**
  * Keeps one client-credentials token fresh: cached, refreshed ahead of expiry in the background,
  * fetched once however many callers ask, attached to axios instances, revoked on dispose.
@@ -121,6 +118,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     usable: () => this.#usable(),
     wait: (signal) => (this.#closed ? Promise.reject(disposedError()) : this.#wait(signal)),
     rejected: (gen, signal) => this.#refused(gen, signal),
+    refusedAgain: (gen) => {
+      if (!this.#closed && this.#refuse(gen)) void this.#refresh('unauthorized');
+    },
     accepted: (gen) => {
       if (gen === this.#gen) this.#unauthorizedStreak = 0;
     },
@@ -146,15 +146,19 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     return this.#join(this.#refresh(this.#gen === 0 ? 'initial' : 'scheduled'), signal);
   }
 
-  /** The API refused token `gen`: one refresh for all requests that carried it. */
+  /** The API refused token `gen`: one refresh for all requests that carried it, then the replay. */
   #refused(gen: number, signal: AbortSignalLike | undefined): Promise<Held> {
     if (this.#closed) return Promise.reject(disposedError());
+    if (this.#refuse(gen)) return this.#join(this.#refresh('unauthorized'), signal);
+    // That token is already gone; use (or wait for) its successor without a token call.
+    const usable = this.#usable();
+    return usable ? Promise.resolve(usable) : this.#wait(signal);
+  }
+
+  /** Stop serving token `gen` if it is the current one; true if it was. */
+  #refuse(gen: number): boolean {
     const held = this.#current;
-    if (held === undefined || held.gen !== gen) {
-      // That token is already gone; use (or wait for) its successor without a token call.
-      const usable = this.#usable();
-      return usable ? Promise.resolve(usable) : this.#wait(signal);
-    }
+    if (held === undefined || held.gen !== gen) return false;
     this.#current = undefined;
     this.#retired = { held, revoked: false };
     this.#store.delete(this.#key, held.token.accessToken).catch(noop);
@@ -163,7 +167,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       this.#gate.closeFor(Math.min(this.#retry.maxTimeout, this.#retry.minTimeout * 2 ** (this.#unauthorizedStreak - 1)));
     }
     this.#unauthorizedStreak++;
-    return this.#join(this.#refresh('unauthorized'), signal);
+    return true;
   }
 
   /** Single flight: every caller during a refresh shares its promise. */
@@ -274,8 +278,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#gate.closeFor(this.#retry.minTimeout);
     const held = this.#current;
     if (held === undefined) return; // nothing to protect: the next caller starts the next try
+    // Try again within one back-off step, and well before the token runs out.
     const left = held.plan.useUntil.remaining(instant(this.#clock));
-    if (left > 0) this.#timer.arm(Math.max(this.#retry.minTimeout, Math.min(MAX_BACKGROUND_RETRY_MS, left / 2)), true);
+    if (left > 0) this.#timer.arm(Math.max(this.#retry.minTimeout, Math.min(this.#retry.maxTimeout, left / 2)), true);
   }
 
   #join(shared: Promise<Held>, signal: AbortSignalLike | undefined): Promise<Held> {
