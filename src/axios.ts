@@ -1,6 +1,6 @@
 // The axios interceptors: put the bearer on requests bound for the API (and only those), and
 // answer a 401 for our token with one shared refresh and one replay.
-import { AxiosHeaders, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, { AxiosHeaders, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { ConfigError } from './errors';
 
 /** A token as the request path needs it. */
@@ -101,49 +101,80 @@ export class Attachments {
 }
 
 function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): () => void {
+  // The last baseURL decision, reused while the inputs are the same strings: most instances send
+  // every request to one baseURL.
+  let decidedBase: string | undefined;
+  let decidedInstanceBase: string | undefined;
+  let decidedOrigins: readonly string[] | undefined;
+  let decision = false;
   let instanceBase: string | undefined;
   let instanceOrigin: string | undefined;
 
-  const mayReceive = (origin: string | undefined): boolean => {
-    if (origin === undefined) return false;
+  const ownOrigin = (): string | undefined => {
     const base = instance.defaults.baseURL;
     if (base !== instanceBase) {
       instanceBase = base;
       instanceOrigin = base ? originOf(base) : undefined;
     }
-    return origin === instanceOrigin || origins().includes(origin);
+    return instanceOrigin;
   };
+
+  const mayReceive = (origin: string | undefined, allowed: readonly string[]): boolean =>
+    origin !== undefined && (allowed.includes(origin) || origin === ownOrigin());
 
   /** Whether a request may carry the bearer, or TO_API_BASE when it goes to the manager's baseUrl. */
   const destination = (config: Config): boolean | typeof TO_API_BASE => {
     const url = config.url ?? '';
     const base = config.baseURL;
+    const allowed = origins();
     if (isAbsolute(url) && !(config.allowAbsoluteUrls === false && base)) {
-      for (const origin of origins()) if (startsWithOrigin(url, origin)) return true;
-      return mayReceive(originOf(url));
+      for (const origin of allowed) if (startsWithOrigin(url, origin)) return true;
+      const own = ownOrigin();
+      if (own !== undefined && startsWithOrigin(url, own)) return true;
+      return mayReceive(originOf(url), allowed);
     }
     if (!base) return source.baseUrl === undefined ? false : TO_API_BASE;
-    return mayReceive(cachedOrigin(base));
+    if (base !== decidedBase || allowed !== decidedOrigins || instance.defaults.baseURL !== decidedInstanceBase) {
+      decision = mayReceive(originOf(base), allowed);
+      decidedBase = base;
+      decidedOrigins = allowed;
+      decidedInstanceBase = instance.defaults.baseURL;
+    }
+    return decision;
   };
 
   const authorize = (config: Config, held: HeldToken): Config => {
     const to = destination(config);
     if (to === false) return config;
     if (to === TO_API_BASE) config.baseURL = source.baseUrl;
-    config.headers.set('Authorization', held.header);
+    // No Authorization header of any casing is there (or only our redaction sentinel, under this
+    // name): a plain assignment does what headers.set() would, without its normalising scan.
+    (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;
     config[CARRIED] = held.gen;
     if (config.redact === undefined) config.redact = REDACT_KEYS;
     return config;
   };
 
-  const onRequest = (config: Config): Config | Promise<Config> => {
+  /**
+   * Synchronous, so that axios need not chain promises for its request interceptors. When no
+   * token is usable, the wait moves into the adapter: the request waits for its token just before
+   * it is sent.
+   */
+  const onRequest = (config: Config): Config => {
+    const existing = authorizationOf(config.headers);
     // A header the caller set is theirs; on our own replay the old bearer was removed.
-    if (config.headers.has('Authorization') && config.headers.get('Authorization') !== REDACTED_BEARER) return config;
+    if (existing !== undefined && existing !== REDACTED_BEARER) return config;
     const held = source.usable();
     if (held !== undefined) return authorize(config, held);
     // Only wait for a token when this request would carry it.
     if (destination(config) === false) return config;
-    return source.wait(config.signal).then((fresh) => authorize(config, fresh));
+    const send = config.adapter ?? instance.defaults.adapter;
+    config.adapter = (ready: InternalAxiosRequestConfig) =>
+      source.wait(ready.signal).then((fresh) => {
+        ready.adapter = send; // a replay of this config sends directly
+        return axios.getAdapter(send)(authorize(ready as Config, fresh));
+      });
+    return config;
   };
 
   const onResponse = (response: AxiosResponse): AxiosResponse => {
@@ -155,7 +186,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
   const onError = (error: unknown): Promise<unknown> => {
     const config = (error as AxiosError | null)?.config as Config | undefined;
     const gen = config?.[CARRIED];
-    // Not a request that carried our token (a TokenError from onRequest passes here untouched).
+    // Not a request that carried our token (a TokenError from the wait passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
     const status = (error as AxiosError).response?.status;
     if (status === 401 && config[REPLAYED]) source.refusedAgain(gen);
@@ -163,12 +194,23 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config)));
   };
 
-  const requestId = instance.interceptors.request.use(onRequest);
+  const requestId = instance.interceptors.request.use(onRequest, undefined, { synchronous: true });
   const responseId = instance.interceptors.response.use(onResponse, onError);
   return () => {
     instance.interceptors.request.eject(requestId);
     instance.interceptors.response.eject(responseId);
   };
+}
+
+/** The Authorization header in any casing, without the allocations of AxiosHeaders.has/get. */
+function authorizationOf(headers: InternalAxiosRequestConfig['headers']): unknown {
+  for (const name in headers) {
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      const value = (headers as unknown as Record<string, unknown>)[name];
+      if (value !== undefined && value !== null) return value;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -194,21 +236,13 @@ function replayOf(config: Config): Config {
   return replay;
 }
 
-/** axios's rule: `scheme://` or `//` starts an absolute URL. */
+const SCHEME = /^[a-z][a-z\d+\-.]*:\/\//i;
+
+/** axios's rule: `scheme://` or `//` starts an absolute URL. A path (`/x`) is settled by one look. */
 function isAbsolute(url: string): boolean {
-  return /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url);
-}
-
-let lastBase = '';
-let lastBaseOrigin: string | undefined;
-
-/** Instances send most requests to one baseURL: remember the last one's origin. */
-function cachedOrigin(base: string): string | undefined {
-  if (base !== lastBase) {
-    lastBaseOrigin = originOf(base);
-    lastBase = base;
-  }
-  return lastBaseOrigin;
+  const first = url.charCodeAt(0);
+  if (first === 47) return url.charCodeAt(1) === 47;
+  return SCHEME.test(url);
 }
 
 /** `url` begins with `origin` and the authority ends there: it cannot go anywhere else. */

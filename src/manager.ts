@@ -16,6 +16,8 @@ import { joinShared } from './waiters';
 interface Held extends HeldToken {
   readonly token: AccessToken;
   readonly plan: TokenPlan;
+  /** What getToken() returns while this token is usable: one promise, not one per call. */
+  readonly resolved: Promise<string>;
 }
 
 /**
@@ -75,7 +77,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     if (this.#closed) return Promise.reject(disposedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
     const held = this.#usable();
-    if (held !== undefined) return Promise.resolve(held.token.accessToken);
+    if (held !== undefined) return held.resolved;
     return this.#wait(signal).then((fresh) => fresh.token.accessToken);
   }
 
@@ -253,7 +255,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     }
     const previous = this.#current ?? this.#retired?.held;
     const same = previous !== undefined && previous.token.accessToken === token.accessToken;
-    const held: Held = { token, plan, gen: same ? previous.gen : ++this.#gen, header: `Bearer ${token.accessToken}` };
+    const held: Held = { token, plan, gen: same ? previous.gen : ++this.#gen, header: `Bearer ${token.accessToken}`, resolved: Promise.resolve(token.accessToken) };
     this.#current = held;
     this.#retired = undefined;
     if (fetched) this.#store.set(this.#key, token, token.expiresAt - now.wall).catch(noop);

@@ -29,7 +29,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   const source = options.clock ?? systemClock;
   if (typeof source.now !== 'function') throw new ConfigError('clock', 'TokenManager: clock must have a now() method');
   // Without a monotonic clock (a test clock), the wall clock stands in for it.
-  const clock = { now: () => source.now(), monotonic: source.monotonic ? () => source.monotonic!() : () => source.now() };
+  const clock = source === systemClock ? (systemClock as Required<Clock>) : { now: () => source.now(), monotonic: source.monotonic ? () => source.monotonic!() : () => source.now() };
   const extraOrigins = (options.allowedOrigins ?? []).map((url) => {
     const origin = typeof url === 'string' ? originOf(url) : undefined;
     if (origin === undefined) throw new ConfigError('allowedOrigins', `TokenManager: allowedOrigins must be http(s) URLs, got ${JSON.stringify(url)}`);
