@@ -16,7 +16,10 @@ export interface SimulatorOptions {
   clientSecret?: string;
   /** Default: the vendor's (CrowdStrike 1799, OneLogin 36000, OAuth 2.0 3600). */
   tokenLifetimeSeconds?: number;
-  /** Delay before the token and revoke endpoints answer. */
+  /**
+   * Round trip of the token and revoke endpoints: half before the server acts (a token is issued
+   * mid-flight, as on a real network), half on the way back.
+   */
   latencyMs?: number;
   /** Delay before an API request's token is checked and answered. */
   apiLatencyMs?: number;
@@ -212,7 +215,7 @@ export class Simulator {
       if (record.status === 'pending') record.status = fault === 'hang' ? 'hang' : 'reset';
     });
     if (await this.#fault(fault, res)) return;
-    await delay(this.latencyMs);
+    await delay(this.latencyMs / 2);
     const d = this.#dialect;
     const claim = d.tokenClaim(request);
     if (claim.problem) return this.#send(res, d.error(400, claim.problem));
@@ -246,7 +249,9 @@ export class Simulator {
       headers['X-Cs-Region'] = this.#options.homeRegion ?? this.#options.regions?.[0] ?? 'us-1';
       headers['X-Ratelimit-Limit'] = '300';
     }
-    this.#send(res, { status: d.successStatus, body: d.tokenBody(token, expiresIn, now, claim.scope), headers });
+    const reply = { status: d.successStatus, body: d.tokenBody(token, expiresIn, now, claim.scope), headers };
+    await delay(this.latencyMs / 2);
+    this.#send(res, reply);
   }
 
   async #revoke(request: SimRequest, res: ServerResponse): Promise<void> {
@@ -283,6 +288,7 @@ export class Simulator {
     else refused = false;
     if (refused) {
       stats.api401++;
+      stats.api401Times.push(this.now());
       return this.#send(res, this.#dialect.unauthorized(request.path));
     }
     stats.apiOk++;

@@ -18,6 +18,8 @@ export interface SimulatorStats {
   apiCalls: number;
   apiOk: number;
   api401: number;
+  /** Server-clock ms of every 401 the API answered (CrowdStrike allows 15 a minute per IP). */
+  api401Times: number[];
   /** API requests whose bearer had expired: a client bug. */
   expiredTokenSends: number;
   revokedTokenSends: number;
@@ -35,6 +37,6 @@ export interface TokenIssuance {
 }
 
 export const emptyStats = (): SimulatorStats => ({
-  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0,
+  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0, api401Times: [],
   expiredTokenSends: 0, revokedTokenSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallLog: [],
 });
