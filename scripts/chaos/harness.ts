@@ -89,10 +89,10 @@ function providerFor(sim: Simulator): TokenProvider {
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Let loopback I/O finish at the current simulated instant (a fake latency holds a request over). */
-async function settle(rigs: readonly Rig[]): Promise<void> {
+export async function settle(sims: readonly Simulator[]): Promise<void> {
   for (let spins = 0, idle = 0; spins < 60 && idle < 3; spins++) {
     await immediate();
-    idle = rigs.every((rig) => rig.sim.activeRequests === 0) ? idle + 1 : 0;
+    idle = sims.every((sim) => sim.activeRequests === 0) ? idle + 1 : 0;
   }
 }
 
@@ -143,12 +143,13 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
     traffic.push(seen);
   }
   const world: World = { clock, rigs };
+  const sims = rigs.map((rig) => rig.sim);
 
   // The first tokens, before the day's traffic: start-up, not stalls.
   const first = Promise.all(rigs.map((rig) => rig.manager.getToken().catch(() => undefined)));
   while (rigs.some((rig) => rig.sim.stats.tokensIssued === 0) && performance.now() - trafficStart < 600_000) {
     clock.tick(1000);
-    await settle(rigs);
+    await settle(sims);
   }
   await first;
   trafficStart = performance.now();
@@ -159,7 +160,7 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
   for (let second = 0; elapsed() < plan.hours * 3600; second++) {
     if (second % plan.requestEverySeconds === 0) {
       rigs.forEach((rig, i) => send(rig, traffic[i]!, elapsed, pending));
-      await settle(rigs);
+      await settle(sims);
     }
     while (events.length > 0 && events[0]!.atSecond <= elapsed()) {
       const event = events.shift()!;
@@ -176,12 +177,12 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
       }
     });
     clock.tick(1000);
-    await settle(rigs);
+    await settle(sims);
   }
   // Let what is still in flight finish (a request may be waiting out a back-off).
   for (let i = 0; i < 900 && pending.size > 0; i++) {
     clock.tick(1000);
-    await settle(rigs);
+    await settle(sims);
   }
   const stats = rigs.map((rig) => rig.sim.stats);
   for (const rig of rigs) {
