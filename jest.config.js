@@ -13,7 +13,8 @@ module.exports = {
     '^tokenwarden/testing$': '<rootDir>/src/testing/index.ts',
   },
   setupFiles: ['<rootDir>/__tests__/helpers/realm.ts'],
-  // The suite mostly waits on sockets and timers, so files run side by side even on 2 cores.
-  maxWorkers: 3,
+  testSequencer: '<rootDir>/__tests__/helpers/sequencer.js',
+  // Half the files mostly wait on sockets and timers: four side by side keep 2 cores busy.
+  maxWorkers: 4,
   testTimeout: 30_000,
 };
