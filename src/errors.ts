@@ -7,7 +7,9 @@ export type TokenErrorCode =
   | 'network_error'
   | 'invalid_response'
   | 'disposed'
-  | 'aborted';
+  | 'aborted'
+  /** The token store (e.g. Redis) failed: each process uses its own token until it answers. */
+  | 'store_unavailable';
 
 const RETRYABLE: ReadonlySet<TokenErrorCode> = new Set(['rate_limited', 'server_error', 'network_error']);
 

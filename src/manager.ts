@@ -9,8 +9,9 @@ import { decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './pol
 import { Gate, withRetry, type RetryPolicy } from './retry';
 import type {
   AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, TokenManagerEvents,
-  TokenManagerOptions, TokenProvider, TokenStore,
+  TokenManagerOptions, TokenProvider,
 } from './types';
+import { Fleet } from './fleet';
 import { joinShared } from './waiters';
 
 interface Held extends HeldToken {
@@ -34,8 +35,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #provider: TokenProvider;
   readonly #context: ProviderContext;
   readonly #clock: Required<Clock>;
-  readonly #store: TokenStore;
-  readonly #key: string;
+  readonly #fleet: Fleet;
   readonly #policy: RefreshPolicy;
   readonly #retry: RetryPolicy;
   readonly #gate: Gate;
@@ -58,8 +58,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#provider = resolved.provider;
     this.#context = resolved.context;
     this.#clock = resolved.clock;
-    this.#store = resolved.store;
-    this.#key = resolved.storeKey;
+    this.#fleet = new Fleet(resolved.store, resolved.storeKey, resolved.clock, (error) => this.#emitSafely('error', error));
     this.#policy = resolved.policy;
     this.#retry = resolved.retry;
     this.#gate = new Gate(resolved.clock);
@@ -95,7 +94,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
 
   /** Detach everywhere, stop timers, let a token call in flight finish, revoke, emit `dispose`. */
   dispose(options?: DisposeOptions): Promise<void> {
-    this.#disposal ??= this.#shutdown(options?.revoke ?? true);
+    // A token shared through the store is still in use by other replicas: revoke only when asked.
+    this.#disposal ??= this.#shutdown(options?.revoke ?? !this.#fleet.shared);
     return this.#disposal;
   }
 
@@ -163,7 +163,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     if (held === undefined || held.gen !== gen) return false;
     this.#current = undefined;
     this.#retired = { held, revoked: false };
-    this.#store.delete(this.#key, held.token.accessToken).catch(noop);
+    this.#fleet.invalidate(held.token.accessToken);
     // Back off when new tokens keep being refused (an API that answers 401 for other reasons).
     if (this.#unauthorizedStreak > 0) {
       this.#gate.closeFor(Math.min(this.#retry.maxTimeout, this.#retry.minTimeout * 2 ** (this.#unauthorizedStreak - 1)));
@@ -194,11 +194,17 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   }
 
   async #run(reason: RefreshReason): Promise<Held> {
-    if (reason !== 'manual') {
-      const shared = await this.#sharedToken();
-      if (shared !== undefined) return this.#adopt(shared, reason, false);
+    // A fresher token that another manager or replica put in the store beats a token call;
+    // otherwise the holder of the store's lock fetches one for everyone who shares it.
+    const claim = await this.#fleet.claim((token) => this.#isFresher(token), this.#closing.signal);
+    if ('token' in claim) return this.#adopt(claim.token, reason);
+    try {
+      const held = await withRetry(() => this.#attempt(reason), this.#retry, this.#closing.signal);
+      await this.#fleet.publish(held.token);
+      return held;
+    } finally {
+      claim.lock?.release().catch(noop);
     }
-    return withRetry(() => this.#attempt(reason), this.#retry, this.#closing.signal);
   }
 
   async #attempt(reason: RefreshReason): Promise<Held> {
@@ -212,7 +218,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       if (failure.retryAfterMs !== undefined) this.#gate.closeFor(failure.retryAfterMs);
       throw failure;
     }
-    return this.#adopt(token, reason, true);
+    return this.#adopt(token, reason);
   }
 
   /**
@@ -238,16 +244,14 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#retired = { held: old, revoked: true };
   }
 
-  /** Another manager or process sharing the store may hold a fresher token than ours. */
-  async #sharedToken(): Promise<AccessToken | undefined> {
-    const token = await this.#store.get(this.#key).catch(() => undefined);
-    if (token === undefined) return undefined;
-    if (token.accessToken === this.#current?.token.accessToken || token.accessToken === this.#retired?.held.token.accessToken) return undefined;
+  /** A token from the store is worth adopting: not ours, not one we gave up, and not due for refresh. */
+  #isFresher(token: AccessToken): boolean {
+    if (token.accessToken === this.#current?.token.accessToken || token.accessToken === this.#retired?.held.token.accessToken) return false;
     const now = instant(this.#clock);
-    return decideByPlan(planFor(token, now, this.#policy), now.wall, now.mono) === 'use' ? token : undefined;
+    return decideByPlan(planFor(token, now, this.#policy), now.wall, now.mono) === 'use';
   }
 
-  #adopt(token: AccessToken, reason: RefreshReason, fetched: boolean): Held {
+  #adopt(token: AccessToken, reason: RefreshReason): Held {
     const now = instant(this.#clock);
     const plan = planFor(token, now, this.#policy);
     if (decideByPlan(plan, now.wall, now.mono) === 'must-refresh') {
@@ -258,7 +262,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const held: Held = { token, plan, gen: same ? previous.gen : ++this.#gen, header: `Bearer ${token.accessToken}`, resolved: Promise.resolve(token.accessToken) };
     this.#current = held;
     this.#retired = undefined;
-    if (fetched) this.#store.set(this.#key, token, token.expiresAt - now.wall).catch(noop);
     if (!same && !this.#closed) this.#emitSafely('refresh', token, reason);
     return held;
   }
@@ -270,7 +273,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     // Already due right after a refresh: the server handed back a token as old as the last one
     // (same-token reuse). Close in on expiry by halves instead of asking again at once.
     const delay = due > 0 ? due : Math.max(this.#retry.minTimeout, held.plan.useUntil.remaining(now) / 2);
-    this.#timer.arm(delay, false);
+    // Replicas that share a token would all refresh at one moment; spread them over the first
+    // quarter of the refresh window (at most 30 s): the first one refreshes, the others find its token.
+    const spread = this.#fleet.shared ? Math.random() * Math.min(30_000, (held.plan.useUntil.wall - held.plan.refreshAt.wall) / 4) : 0;
+    this.#timer.arm(Math.max(0, delay - spread), false);
   }
 
   #failed(error: TokenError): void {
@@ -303,7 +309,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     if (revoke && held !== undefined && revokeToken !== undefined && held.plan.useUntil.remaining(instant(this.#clock)) > 0) {
       try {
         await revokeToken.call(this.#provider, held.token, this.#context);
-        await this.#store.delete(this.#key, held.token.accessToken).catch(noop);
+        this.#fleet.invalidate(held.token.accessToken);
         this.#emitSafely('revoke', held.token);
       } catch (error) {
         this.#emitSafely('error', asTokenError(error));

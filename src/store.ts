@@ -9,12 +9,16 @@ export function storeKey(identity: string): string {
   return `tokenwarden:v1:${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
 }
 
+/** A holder of a memory store's lock that never gives it back loses it after this long. */
+const MEMORY_LOCK_LEASE_MS = 30_000;
+
 /**
  * Tokens in this process's memory. Each manager gets its own by default; pass one instance to
- * several managers with the same credentials and they share one token.
+ * several managers with the same credentials and they share one token and one refresh.
  */
 export function memoryStore(): TokenStore {
   const entries = new Map<string, { token: AccessToken; until: number }>();
+  const locks = new Map<string, { until: number }>();
   const live = (key: string) => {
     const entry = entries.get(key);
     if (entry !== undefined && Date.now() >= entry.until) {
@@ -32,6 +36,17 @@ export function memoryStore(): TokenStore {
     },
     async delete(key, accessToken) {
       if (accessToken === undefined || live(key)?.token.accessToken === accessToken) entries.delete(key);
+    },
+    async lock(key) {
+      const held = locks.get(key);
+      if (held !== undefined && held.until > Date.now()) return undefined;
+      const mine = { until: Date.now() + MEMORY_LOCK_LEASE_MS };
+      locks.set(key, mine);
+      return {
+        async release() {
+          if (locks.get(key) === mine) locks.delete(key);
+        },
+      };
     },
   };
 }

@@ -63,14 +63,32 @@ export interface TokenProvider {
 
 /**
  * Where the current token lives. The manager keeps a local copy for the hot path and talks to the
- * store only when it is time to refresh, so a slow store never slows a request.
+ * store only when it is time to refresh, so a slow store never slows a request. A store that
+ * fails or hangs is treated as absent until it answers again (the `error` event says so once).
  */
 export interface TokenStore {
+  /**
+   * Shared with other processes (Redis). The manager then jitters its refresh moments, and
+   * `dispose()` revokes the token only when asked: other replicas are still using it.
+   */
+  readonly shared?: boolean;
   get(key: string): Promise<AccessToken | undefined>;
   /** Store `token` under `key` for `ttlMs`. */
   set(key: string, token: AccessToken, ttlMs: number): Promise<void>;
   /** Delete `key`; when `accessToken` is given, only if the stored token is that one. */
   delete(key: string, accessToken?: string): Promise<void>;
+  /**
+   * Take the lock that lets one holder (one process in a fleet) refresh the token under `key`, or
+   * undefined while another holds it. The store gives the lock a lease, so a holder that dies
+   * cannot keep it. Optional: without it there is no single flight across holders.
+   */
+  lock?(key: string): Promise<StoreLock | undefined>;
+}
+
+/** A held refresh lock. */
+export interface StoreLock {
+  /** Give the lock up (only its holder can). */
+  release(): Promise<void>;
 }
 
 /** Retry policy for the token endpoint (passed to p-retry). */
@@ -118,6 +136,9 @@ export interface GetTokenOptions {
 }
 
 export interface DisposeOptions {
-  /** Revoke the current token. Default true. */
+  /**
+   * Revoke the current token. Default true, except with a shared store (Redis): other replicas
+   * are still using the token, so revoke it only when asked.
+   */
   revoke?: boolean;
 }

@@ -1,0 +1,116 @@
+// The manager's side of the token store: every call bounded by a timeout, a failing store turned
+// into an outage (one `error` event, each process on its own token meanwhile), and the single
+// flight across everyone who shares the store.
+import { noop, sleep } from './clock';
+import { TokenError } from './errors';
+import type { AccessToken, Clock, StoreLock, TokenStore } from './types';
+
+/** A store call that takes longer than this counts as a failure: a slow store must not slow a refresh. */
+export const STORE_TIMEOUT_MS = 1_000;
+/** While the store is down, it is tried again at most this often. */
+const RETRY_DOWN_MS = 1_000;
+/** How long a refresh waits for another holder's token before fetching one of its own. */
+export const MAX_WAIT_FOR_HOLDER_MS = 15_000;
+const FIRST_POLL_MS = 25;
+const MAX_POLL_MS = 250;
+
+/** Either a token someone else fetched, or the go-ahead to fetch one (with the lock, when there is one). */
+export type Claim = { readonly token: AccessToken } | { readonly lock: StoreLock | undefined };
+
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
+
+export class Fleet {
+  readonly #store: TokenStore;
+  readonly #key: string;
+  readonly #clock: Required<Clock>;
+  readonly #onOutage: (error: TokenError) => void;
+  /** Set while the store is failing. */
+  #down = false;
+  #lastTry = -Infinity;
+
+  constructor(store: TokenStore, key: string, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
+    this.#store = store;
+    this.#key = key;
+    this.#clock = clock;
+    this.#onOutage = onOutage;
+  }
+
+  /** The store is shared with other processes. */
+  get shared(): boolean {
+    return this.#store.shared === true;
+  }
+
+  read(): Promise<AccessToken | undefined> {
+    return this.#call(() => this.#store.get(this.#key)).then((outcome) => (outcome.ok ? outcome.value : undefined));
+  }
+
+  async publish(token: AccessToken): Promise<void> {
+    await this.#call(() => this.#store.set(this.#key, token, token.expiresAt - this.#clock.now()));
+  }
+
+  /** Drop `accessToken` from the store, if it is still the one there (a newer token stays). */
+  invalidate(accessToken: string): void {
+    void this.#call(() => this.#store.delete(this.#key, accessToken));
+  }
+
+  /**
+   * Wait for our turn to refresh: a `fresh` token someone else put in the store ends the wait;
+   * otherwise whoever takes the lock fetches. Without a lock (or a working store, or after waiting
+   * MAX_WAIT_FOR_HOLDER_MS for a holder) the caller fetches on its own.
+   */
+  async claim(fresh: (token: AccessToken) => boolean, signal: AbortSignal): Promise<Claim> {
+    const deadline = this.#clock.monotonic() + MAX_WAIT_FOR_HOLDER_MS;
+    for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+      const token = await this.read();
+      if (token !== undefined && fresh(token)) return { token };
+      const lock = this.#store.lock;
+      if (lock === undefined) return { lock: undefined };
+      const attempt = lock.call(this.#store, this.#key);
+      const taken = await this.#call(() => attempt);
+      if (!taken.ok) {
+        // A lock that arrives after we gave up (a reconnecting client runs queued commands) would
+        // be held, and renewed, by no one: give it back when it comes.
+        attempt.then((late) => late?.release(), noop).catch(noop);
+        return { lock: undefined };
+      }
+      if (taken.value !== undefined) {
+        // The last holder may have published between our read and our lock.
+        const again = await this.read();
+        if (again !== undefined && fresh(again)) {
+          taken.value.release().catch(noop);
+          return { token: again };
+        }
+        return { lock: taken.value };
+      }
+      if (this.#clock.monotonic() >= deadline) return { lock: undefined };
+      await sleep(delay, signal);
+    }
+  }
+
+  async #call<T>(operation: () => Promise<T>): Promise<Outcome<T>> {
+    const now = this.#clock.monotonic();
+    if (this.#down && now - this.#lastTry < RETRY_DOWN_MS) return { ok: false };
+    this.#lastTry = now;
+    try {
+      const value = await withTimeout(operation(), STORE_TIMEOUT_MS);
+      this.#down = false;
+      return { ok: true, value };
+    } catch (error) {
+      if (!this.#down) {
+        this.#down = true;
+        const why = error instanceof Error ? error.message : String(error);
+        this.#onOutage(new TokenError('store_unavailable', `the token store failed (${why.slice(0, 200)}); each process uses its own token until the store answers again`));
+      }
+      return { ok: false };
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+}
