@@ -11,6 +11,7 @@ module.exports = {
   moduleNameMapper: {
     '^tokenwarden$': '<rootDir>/src/index.ts',
     '^tokenwarden/testing$': '<rootDir>/src/testing/index.ts',
+    '^tokenwarden/redis$': '<rootDir>/src/redis/index.ts',
   },
   setupFiles: ['<rootDir>/__tests__/helpers/realm.ts'],
   testSequencer: '<rootDir>/__tests__/helpers/sequencer.js',

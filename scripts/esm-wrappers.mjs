@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const entries = ['index', 'testing/index'];
+const entries = ['index', 'testing/index', 'redis/index'];
 
 for (const entry of entries) {
   const names = Object.keys(require(`../dist/${entry}.js`)).filter((name) => name !== 'default' && name !== '__esModule');
