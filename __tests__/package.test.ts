@@ -36,6 +36,13 @@ test('require from CommonJS', async () => {
   expect(JSON.parse(stdout)).toEqual({ token: 'string', calls: 1, revoked: 1, errorClass: 'function' });
 });
 
+test('tokenwarden/redis from ESM and from CommonJS', async () => {
+  const esm = `import { redisStore } from 'tokenwarden/redis'; console.log(typeof redisStore);`;
+  const cjs = `const { redisStore } = require('tokenwarden/redis'); console.log(typeof redisStore);`;
+  expect((await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: root })).stdout.trim()).toBe('function');
+  expect((await run(process.execPath, ['-e', cjs], { cwd: root })).stdout.trim()).toBe('function');
+});
+
 test('import and require share one copy of each class (instanceof works across both)', async () => {
   const code = `
 import { createRequire } from 'node:module';

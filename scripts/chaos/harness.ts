@@ -88,9 +88,13 @@ function providerFor(sim: Simulator): TokenProvider {
 
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Let loopback I/O finish at the current simulated instant (a fake latency holds a request over). */
+/**
+ * Let loopback I/O finish at the current simulated instant (a fake latency holds a request over).
+ * Six quiet turns of the event loop, because one refresh can be two round trips (OneLogin revokes,
+ * then fetches) with a turn or two of client work between them.
+ */
 export async function settle(sims: readonly Simulator[]): Promise<void> {
-  for (let spins = 0, idle = 0; spins < 60 && idle < 3; spins++) {
+  for (let spins = 0, idle = 0; spins < 60 && idle < 6; spins++) {
     await immediate();
     idle = sims.every((sim) => sim.activeRequests === 0) ? idle + 1 : 0;
   }
