@@ -1,6 +1,6 @@
 // The axios interceptors: put the bearer on requests bound for the API (and only those), and
 // answer a 401 for our token with one shared refresh and one replay.
-import axios, { AxiosHeaders, type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { ConfigError } from './errors';
 
 /** A token as the request path needs it. */
@@ -21,8 +21,6 @@ export interface BearerSource {
   wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
   /** The API answered 401 to token `gen`: the token to replay with. */
   rejected(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
-  /** The replay, with token `gen`, was refused too: stop serving that token (no second replay). */
-  refusedAgain(gen: number): void;
   /** The API accepted token `gen`. */
   accepted(gen: number): void;
 }
@@ -35,8 +33,6 @@ export interface AbortSignalLike {
   removeEventListener?: (type: 'abort', listener: () => void) => void;
 }
 
-/** The token generation a request carried; set by our request interceptor only. */
-const CARRIED = Symbol('tokenwarden.carried');
 /** A string key (not a symbol) so it survives axios's config merge on every axios 1.x. */
 const REPLAYED = 'tokenwardenReplayed';
 /** Asks axios to hide the header when it serializes an error (`AxiosError.toJSON`). */
@@ -46,10 +42,12 @@ const REDACT_KEYS = ['Authorization'];
  * library that sends that config again gets the current token put back by the request interceptor.
  */
 export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
+/** The abort reason that marks a request's timeout running out while it waits for a token. */
+const TIMED_OUT = Symbol('timed out');
 /** Relative URL and no baseURL: the request goes to the manager's `baseUrl`. */
 const TO_API_BASE = 0;
 
-type Config = InternalAxiosRequestConfig & { [CARRIED]?: number; [REPLAYED]?: boolean };
+type Config = InternalAxiosRequestConfig & { [REPLAYED]?: boolean };
 
 /** The axios instances one manager is attached to. */
 export class Attachments {
@@ -101,6 +99,9 @@ export class Attachments {
 }
 
 function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): () => void {
+  // The token generation each request carried, marked by this attachment only: two managers on
+  // one instance never take each other's 401s.
+  const carried = new WeakMap<object, number>();
   // The last baseURL decision, reused while the inputs are the same strings: most instances send
   // every request to one baseURL.
   let decidedBase: string | undefined;
@@ -150,7 +151,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     // No Authorization header of any casing is there (or only our redaction sentinel, under this
     // name): a plain assignment does what headers.set() would, without its normalising scan.
     (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;
-    config[CARRIED] = held.gen;
+    carried.set(config, held.gen);
     if (config.redact === undefined) config.redact = REDACT_KEYS;
     return config;
   };
@@ -169,28 +170,50 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     // Only wait for a token when this request would carry it.
     if (destination(config) === false) return config;
     const send = config.adapter ?? instance.defaults.adapter;
-    config.adapter = (ready: InternalAxiosRequestConfig) =>
-      source.wait(ready.signal).then((fresh) => {
-        ready.adapter = send; // a replay of this config sends directly
-        return axios.getAdapter(send)(authorize(ready as Config, fresh));
-      });
+    config.adapter = async (ready: InternalAxiosRequestConfig) => {
+      const fresh = await waitWithin(ready);
+      ready.adapter = send; // a replay of this config sends directly
+      return axios.getAdapter(send)(authorize(ready as Config, fresh));
+    };
     return config;
   };
 
+  /** Wait for a token on the request's own terms: its signal, and its `timeout` (the wait counts). */
+  const waitWithin = async (config: InternalAxiosRequestConfig): Promise<HeldToken> => {
+    const timeout = config.timeout ?? 0;
+    if (!(timeout > 0)) return source.wait(config.signal);
+    const started = performance.now();
+    const expired = new AbortController();
+    const onCallerAbort = () => expired.abort((config.signal as AbortSignalLike | undefined)?.reason);
+    config.signal?.addEventListener?.('abort', onCallerAbort, { once: true });
+    if (config.signal?.aborted) onCallerAbort();
+    const timer = setTimeout(() => expired.abort(TIMED_OUT), timeout);
+    try {
+      const fresh = await source.wait(expired.signal);
+      config.timeout = Math.max(1, Math.round(timeout - (performance.now() - started)));
+      return fresh;
+    } catch (error) {
+      if (expired.signal.reason !== TIMED_OUT) throw error;
+      const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
+      throw new AxiosError(`timeout of ${timeout}ms exceeded while waiting for a token`, code, config);
+    } finally {
+      clearTimeout(timer);
+      config.signal?.removeEventListener?.('abort', onCallerAbort);
+    }
+  };
+
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const gen = (response.config as Config | undefined)?.[CARRIED];
+    const gen = response.config === undefined ? undefined : carried.get(response.config);
     if (gen !== undefined) source.accepted(gen);
     return response;
   };
 
   const onError = (error: unknown): Promise<unknown> => {
     const config = (error as AxiosError | null)?.config as Config | undefined;
-    const gen = config?.[CARRIED];
+    const gen = config === undefined ? undefined : carried.get(config);
     // Not a request that carried our token (a TokenError from the wait passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
-    const status = (error as AxiosError).response?.status;
-    if (status === 401 && config[REPLAYED]) source.refusedAgain(gen);
-    if (status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
+    if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
     return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config)));
   };
 
@@ -231,9 +254,7 @@ function hideBearer(error: AxiosError, config: Config): AxiosError {
 function replayOf(config: Config): Config {
   const headers = new AxiosHeaders(config.headers);
   headers.delete('Authorization');
-  const replay: Config = { ...config, headers, [REPLAYED]: true };
-  delete replay[CARRIED];
-  return replay;
+  return { ...config, headers, [REPLAYED]: true };
 }
 
 const SCHEME = /^[a-z][a-z\d+\-.]*:\/\//i;

@@ -1,7 +1,7 @@
 import type { Clock } from './types';
 
 /** Read at call time (not bound at import) so fake timers and test clocks take effect. */
-export const systemClock: Clock = {
+export const systemClock: Required<Clock> = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
 };
@@ -12,9 +12,8 @@ export interface Instant {
   readonly mono: number;
 }
 
-export function instant(clock: Clock): Instant {
-  const wall = clock.now();
-  return { wall, mono: clock.monotonic ? clock.monotonic() : wall };
+export function instant(clock: Required<Clock>): Instant {
+  return { wall: clock.now(), mono: clock.monotonic() };
 }
 
 /**
@@ -34,13 +33,9 @@ export class Deadline {
   remaining(now: Instant): number {
     return Math.min(this.wall - now.wall, this.mono - now.mono);
   }
-
-  passed(clock: Clock): boolean {
-    return clock.now() >= this.wall || (clock.monotonic !== undefined && clock.monotonic() >= this.mono);
-  }
 }
 
-/** setTimeout caps at 2^31-1 ms and fires at once beyond it; longer waits are re-armed. */
+/** setTimeout caps at 2^31-1 ms (24.8 days) and fires at once beyond it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function clampDelay(ms: number): number {
@@ -53,6 +48,11 @@ export function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
   const timer = setTimeout(fn, clampDelay(ms));
   timer.unref?.();
   return timer;
+}
+
+/** Resolve after `ms` on an unref'd timer. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => void unrefTimer(resolve, ms));
 }
 
 /** Wait `ms` on an unref'd timer; rejects with the signal's reason when it aborts. */
@@ -90,11 +90,14 @@ export class RefreshTimer {
   arm(delayMs: number, isRetry: boolean): void {
     this.cancel();
     this.#isRetry = isRetry;
+    // Longer than a timer can wait (a token that lives for months): wait in steps.
+    const step = clampDelay(delayMs);
     this.#timer = unrefTimer(() => {
+      if (delayMs > step) return this.arm(delayMs - step, isRetry);
       this.#timer = undefined;
       this.#isRetry = false;
       this.#fire();
-    }, delayMs);
+    }, step);
   }
 
   cancel(): void {

@@ -3,19 +3,17 @@
 // flight across everyone who shares the store.
 import { noop, sleep } from './clock';
 import { TokenError } from './errors';
-import type { AccessToken, Clock, StoreLock, TokenStore } from './types';
+import type { AccessToken, Clock, StoreLock, StoredToken, TokenStore } from './types';
 
 /** A store call that takes longer than this counts as a failure: a slow store must not slow a refresh. */
 export const STORE_TIMEOUT_MS = 1_000;
-/** While the store is down, it is tried again at most this often. */
-const RETRY_DOWN_MS = 1_000;
-/** How long a refresh waits for another holder's token before fetching one of its own. */
-export const MAX_WAIT_FOR_HOLDER_MS = 15_000;
+/** While the store is down, a probe asks it at most this often whether it is back. */
+const PROBE_DOWN_MS = 1_000;
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 250;
 
 /** Either a token someone else fetched, or the go-ahead to fetch one (with the lock, when there is one). */
-export type Claim = { readonly token: AccessToken } | { readonly lock: StoreLock | undefined };
+export type Claim = { readonly token: StoredToken } | { readonly lock: StoreLock | undefined };
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
 
@@ -24,9 +22,10 @@ export class Fleet {
   readonly #key: string;
   readonly #clock: Required<Clock>;
   readonly #onOutage: (error: TokenError) => void;
-  /** Set while the store is failing. */
+  /** Set while the store is failing: refreshes then skip it (no waiting) and a probe watches it. */
   #down = false;
-  #lastTry = -Infinity;
+  #probing = false;
+  #lastProbe = -Infinity;
 
   constructor(store: TokenStore, key: string, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
     this.#store = store;
@@ -40,12 +39,14 @@ export class Fleet {
     return this.#store.shared === true;
   }
 
-  read(): Promise<AccessToken | undefined> {
+  read(): Promise<StoredToken | undefined> {
     return this.#call(() => this.#store.get(this.#key)).then((outcome) => (outcome.ok ? outcome.value : undefined));
   }
 
-  async publish(token: AccessToken): Promise<void> {
-    await this.#call(() => this.#store.set(this.#key, token, token.expiresAt - this.#clock.now()));
+  /** Share `token`, with the base URL it belongs to (CrowdStrike's discovered cloud). */
+  async publish(token: AccessToken, baseUrl: string | undefined): Promise<void> {
+    const stored: StoredToken = baseUrl === undefined ? token : { ...token, baseUrl };
+    await this.#call(() => this.#store.set(this.#key, stored, token.expiresAt - this.#clock.now()));
   }
 
   /** Drop `accessToken` from the store, if it is still the one there (a newer token stays). */
@@ -55,11 +56,11 @@ export class Fleet {
 
   /**
    * Wait for our turn to refresh: a `fresh` token someone else put in the store ends the wait;
-   * otherwise whoever takes the lock fetches. Without a lock (or a working store, or after waiting
-   * MAX_WAIT_FOR_HOLDER_MS for a holder) the caller fetches on its own.
+   * otherwise whoever takes the lock fetches. The wait lasts while someone holds the lock: its
+   * lease, not a clock of ours, decides that a holder is gone. Without a lock, or without a working
+   * store, the caller fetches on its own.
    */
-  async claim(fresh: (token: AccessToken) => boolean, signal: AbortSignal): Promise<Claim> {
-    const deadline = this.#clock.monotonic() + MAX_WAIT_FOR_HOLDER_MS;
+  async claim(fresh: (token: StoredToken) => boolean, signal: AbortSignal): Promise<Claim> {
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const token = await this.read();
       if (token !== undefined && fresh(token)) return { token };
@@ -82,19 +83,17 @@ export class Fleet {
         }
         return { lock: taken.value };
       }
-      if (this.#clock.monotonic() >= deadline) return { lock: undefined };
       await sleep(delay, signal);
     }
   }
 
   async #call<T>(operation: () => Promise<T>): Promise<Outcome<T>> {
-    const now = this.#clock.monotonic();
-    if (this.#down && now - this.#lastTry < RETRY_DOWN_MS) return { ok: false };
-    this.#lastTry = now;
+    if (this.#down) {
+      this.#probe();
+      return { ok: false };
+    }
     try {
-      const value = await withTimeout(operation(), STORE_TIMEOUT_MS);
-      this.#down = false;
-      return { ok: true, value };
+      return { ok: true, value: await withTimeout(operation(), STORE_TIMEOUT_MS) };
     } catch (error) {
       if (!this.#down) {
         this.#down = true;
@@ -103,6 +102,17 @@ export class Fleet {
       }
       return { ok: false };
     }
+  }
+
+  /** One read at a time, at most once a second, off the refresh path: the first answer ends the outage. */
+  #probe(): void {
+    const now = this.#clock.monotonic();
+    if (this.#probing || now - this.#lastProbe < PROBE_DOWN_MS) return;
+    this.#probing = true;
+    this.#lastProbe = now;
+    withTimeout(this.#store.get(this.#key), STORE_TIMEOUT_MS)
+      .then(() => void (this.#down = false), noop)
+      .finally(() => void (this.#probing = false));
   }
 }
 

@@ -3,6 +3,7 @@
 // safe fields only.
 import axios, { type AxiosInstance } from 'axios';
 import { TokenError, type TokenErrorCode } from './errors';
+import { originOf } from './axios';
 import { retryAfterMs } from './retry';
 import type { ProviderContext } from './types';
 
@@ -45,6 +46,7 @@ export async function post(context: ProviderContext, call: TokenCall): Promise<R
       // Following a redirect would re-send the secret to wherever the Location points.
       maxRedirects: 0,
       timeout: context.http.defaults.timeout || TOKEN_CALL_TIMEOUT_MS,
+      ...(context.signal && { signal: context.signal }),
     });
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(response.headers ?? {})) {
@@ -115,12 +117,12 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 
-export function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'the token endpoint';
-  }
+/**
+ * The forms a secret takes on the wire (as is, URL-encoded, form-encoded): a server that echoes
+ * any of them back must not get it into our messages.
+ */
+export function secretForms(...secrets: string[]): string[] {
+  return secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
 }
 
 export function basicCredential(clientId: string, clientSecret: string): string {

@@ -1,25 +1,24 @@
 import type { AxiosInstance } from 'axios';
 import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
-import { Attachments, type AbortSignalLike, type BearerSource, type HeldToken } from './axios';
-import { KeepAlive, RefreshTimer, instant, noop } from './clock';
-import { TokenError, abortedError, asTokenError, disposedError } from './errors';
+import { Attachments, type AbortSignalLike, type BearerSource } from './axios';
+import { KeepAlive, RefreshTimer, delay, instant, noop } from './clock';
+import { abortedError, asTokenError, disposedError, type TokenError } from './errors';
 import { resolveOptions } from './options';
-import { decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
-import { Gate, withRetry, type RetryPolicy } from './retry';
+import { nextRefresh, retryIn } from './policy';
+import { Gate, backoffMs, withRetry, type RetryPolicy } from './retry';
 import type {
-  AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, TokenManagerEvents,
+  AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, StoredToken, TokenManagerEvents,
   TokenManagerOptions, TokenProvider,
 } from './types';
+import { emitSafely } from './events';
 import { Fleet } from './fleet';
+import { accessTokenOf } from './token-response';
+import { TokenSlot, type Held } from './slot';
 import { joinShared } from './waiters';
 
-interface Held extends HeldToken {
-  readonly token: AccessToken;
-  readonly plan: TokenPlan;
-  /** What getToken() returns while this token is usable: one promise, not one per call. */
-  readonly resolved: Promise<string>;
-}
+/** How long dispose waits for a token call in flight before it cuts it off. */
+const DISPOSE_GRACE_MS = 1_000;
 
 /**
  * Node 20 defines Symbol.asyncDispose as this registered symbol, but only in its main realm (not in
@@ -36,19 +35,20 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #context: ProviderContext;
   readonly #clock: Required<Clock>;
   readonly #fleet: Fleet;
-  readonly #policy: RefreshPolicy;
   readonly #retry: RetryPolicy;
   readonly #gate: Gate;
   readonly #attachments: Attachments;
   readonly #timer = new RefreshTimer(() => void this.#refresh('scheduled'));
   readonly #keepAlive = new KeepAlive();
+  /** Aborted on dispose: stops back-offs and waits. */
   readonly #closing = new AbortController();
-  #current: Held | undefined;
-  /** The token we stopped serving (refused by the API, or rotated away); `revoked` once we revoked it. */
-  #retired: { held: Held; revoked: boolean } | undefined;
-  #gen = 0;
+  /** Aborted when dispose gives up on a token call in flight. */
+  readonly #calls = new AbortController();
+  readonly #slot: TokenSlot;
   #inflight: Promise<Held> | undefined;
   #unauthorizedStreak = 0;
+  /** Refreshes failed in a row: each waits longer before its first token call. */
+  #failures = 0;
   #closed = false;
   #disposal: Promise<void> | undefined;
 
@@ -59,7 +59,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#context = resolved.context;
     this.#clock = resolved.clock;
     this.#fleet = new Fleet(resolved.store, resolved.storeKey, resolved.clock, (error) => this.#emitSafely('error', error));
-    this.#policy = resolved.policy;
+    this.#slot = new TokenSlot(resolved.clock, resolved.policy);
     this.#retry = resolved.retry;
     this.#gate = new Gate(resolved.clock);
     this.#attachments = new Attachments(this.#source, resolved.extraOrigins, resolved.context.http);
@@ -104,7 +104,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   }
 
   [inspect.custom](): string {
-    const held = this.#current;
+    const held = this.#slot.current;
     const state = this.#closed ? 'disposed' : held ? `token expires ${new Date(held.token.expiresAt).toISOString()}` : 'no token';
     return `TokenManager { provider: '${this.#provider.name}', baseUrl: ${JSON.stringify(this.baseUrl)}, ${state} }`;
   }
@@ -120,32 +120,27 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     usable: () => this.#usable(),
     wait: (signal) => (this.#closed ? Promise.reject(disposedError()) : this.#wait(signal)),
     rejected: (gen, signal) => this.#refused(gen, signal),
-    refusedAgain: (gen) => {
-      if (!this.#closed && this.#refuse(gen)) void this.#refresh('unauthorized');
-    },
     accepted: (gen) => {
-      if (gen === this.#gen) this.#unauthorizedStreak = 0;
+      if (gen === this.#slot.gen) this.#unauthorizedStreak = 0;
     },
   }))(this);
 
   /** The hot path: the token if it may be sent now. In the refresh window, also starts a refresh. */
   #usable(): Held | undefined {
-    const held = this.#current;
-    if (held === undefined) return undefined;
-    switch (decideByPlan(held.plan, this.#clock.now(), this.#clock.monotonic())) {
+    switch (this.#slot.decide()) {
       case 'use':
-        return held;
+        return this.#slot.current;
       case 'refresh':
         // The timer should have started it; it fires late after sleep or a frozen container.
         if (this.#inflight === undefined && !this.#timer.isRetry) void this.#refresh('scheduled');
-        return held;
+        return this.#slot.current;
       default:
         return undefined;
     }
   }
 
   #wait(signal: AbortSignalLike | undefined): Promise<Held> {
-    return this.#join(this.#refresh(this.#gen === 0 ? 'initial' : 'scheduled'), signal);
+    return this.#join(this.#refresh(this.#slot.gen === 0 ? 'initial' : 'scheduled'), signal);
   }
 
   /** The API refused token `gen`: one refresh for all requests that carried it, then the replay. */
@@ -159,16 +154,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
 
   /** Stop serving token `gen` if it is the current one; true if it was. */
   #refuse(gen: number): boolean {
-    const held = this.#current;
-    if (held === undefined || held.gen !== gen) return false;
-    this.#current = undefined;
-    this.#retired = { held, revoked: false };
+    const held = this.#slot.refuse(gen);
+    if (held === undefined) return false;
     this.#fleet.invalidate(held.token.accessToken);
     // Back off when new tokens keep being refused (an API that answers 401 for other reasons).
-    if (this.#unauthorizedStreak > 0) {
-      this.#gate.closeFor(Math.min(this.#retry.maxTimeout, this.#retry.minTimeout * 2 ** (this.#unauthorizedStreak - 1)));
-    }
-    this.#unauthorizedStreak++;
+    if (this.#unauthorizedStreak++ > 0) this.#gate.closeFor(backoffMs(this.#unauthorizedStreak - 1, this.#retry));
     return true;
   }
 
@@ -196,29 +186,38 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   async #run(reason: RefreshReason): Promise<Held> {
     // A fresher token that another manager or replica put in the store beats a token call;
     // otherwise the holder of the store's lock fetches one for everyone who shares it.
-    const claim = await this.#fleet.claim((token) => this.#isFresher(token), this.#closing.signal);
-    if ('token' in claim) return this.#adopt(claim.token, reason);
+    const claim = await this.#fleet.claim((token) => this.#slot.isFresher(token) && this.#fits(token), this.#closing.signal);
+    if ('token' in claim) {
+      const { baseUrl: _shared, ...token } = claim.token;
+      return this.#adopt(accessTokenOf(token), reason);
+    }
     try {
       const held = await withRetry(() => this.#attempt(reason), this.#retry, this.#closing.signal);
-      await this.#fleet.publish(held.token);
+      this.#failures = 0;
+      // Callers need not wait for the store; the lock is held until the token is in it.
+      void this.#fleet.publish(held.token, this.#provider.baseUrl).finally(() => claim.lock?.release().catch(noop));
       return held;
-    } finally {
-      claim.lock?.release().catch(noop);
+    } catch (error) {
+      // Consecutive failed refreshes wait longer and longer before the next token call, and the
+      // lock stays taken through that pause: no other replica calls in the meantime either.
+      this.#gate.closeFor(backoffMs(++this.#failures, this.#retry));
+      claim.lock?.release(this.#gate.waitMs()).catch(noop);
+      throw error;
     }
   }
 
   async #attempt(reason: RefreshReason): Promise<Held> {
     await this.#gate.wait(this.#closing.signal);
-    if (this.#provider.reusesTokens) await this.#revokeBeforeRotation();
-    let token: AccessToken;
+    // Token and revoke calls of a refresh can be cut short by dispose.
+    const context = { ...this.#context, signal: this.#calls.signal };
     try {
-      token = await this.#provider.fetchToken(this.#context);
+      if (this.#provider.reusesTokens) await this.#revokeBeforeRotation(context);
+      return this.#adopt(await this.#provider.fetchToken(context), reason);
     } catch (error) {
       const failure = asTokenError(error);
       if (failure.retryAfterMs !== undefined) this.#gate.closeFor(failure.retryAfterMs);
       throw failure;
     }
-    return this.#adopt(token, reason);
   }
 
   /**
@@ -226,69 +225,51 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
    * first. It is served until the revoke returns; a request the API refuses in between is replayed
    * with the new token. A rotation therefore stalls requests for one token call at most.
    */
-  async #revokeBeforeRotation(): Promise<void> {
+  async #revokeBeforeRotation(context: ProviderContext): Promise<void> {
     const revokeToken = this.#provider.revokeToken;
-    if (revokeToken === undefined) return;
-    const current = this.#current;
-    const live = current !== undefined && decideByPlan(current.plan, this.#clock.now(), this.#clock.monotonic()) !== 'must-refresh' ? current : undefined;
-    const old = live ?? (this.#retired?.revoked === false ? this.#retired.held : undefined);
-    if (old === undefined) return;
+    const old = this.#slot.toRevoke();
+    if (revokeToken === undefined || old === undefined) return;
     try {
-      await revokeToken.call(this.#provider, old.token, this.#context);
+      await revokeToken.call(this.#provider, old.held.token, context);
     } catch (error) {
       // Still valid and still served: keep it, and let the retry policy try the rotation again.
       // A token the API already refused is not worth a retry.
-      if (old === live) throw asTokenError(error);
+      if (old.live) throw error;
     }
-    if (this.#current === old) this.#current = undefined;
-    this.#retired = { held: old, revoked: true };
+    this.#slot.revoked(old.held);
+    this.#fleet.invalidate(old.held.token.accessToken);
   }
 
-  /** A token from the store is worth adopting: not ours, not one we gave up, and not due for refresh. */
-  #isFresher(token: AccessToken): boolean {
-    if (token.accessToken === this.#current?.token.accessToken || token.accessToken === this.#retired?.held.token.accessToken) return false;
-    const now = instant(this.#clock);
-    return decideByPlan(planFor(token, now, this.#policy), now.wall, now.mono) === 'use';
+  /**
+   * A stored token is for the API base URL we use, or for one we may switch to (a replica that
+   * did CrowdStrike's region discovery). Anything else is fetched anew rather than sent astray.
+   */
+  #fits(token: StoredToken): boolean {
+    const url = token.baseUrl;
+    if (url === undefined || url === this.#provider.baseUrl) return true;
+    this.#provider.adoptBaseUrl?.(url);
+    return this.#provider.baseUrl === url;
   }
 
   #adopt(token: AccessToken, reason: RefreshReason): Held {
-    const now = instant(this.#clock);
-    const plan = planFor(token, now, this.#policy);
-    if (decideByPlan(plan, now.wall, now.mono) === 'must-refresh') {
-      throw new TokenError('invalid_response', `${this.#provider.name} token arrived with ${Math.max(0, token.expiresAt - now.wall)} ms of life left, too little to use`);
-    }
-    const previous = this.#current ?? this.#retired?.held;
-    const same = previous !== undefined && previous.token.accessToken === token.accessToken;
-    const held: Held = { token, plan, gen: same ? previous.gen : ++this.#gen, header: `Bearer ${token.accessToken}`, resolved: Promise.resolve(token.accessToken) };
-    this.#current = held;
-    this.#retired = undefined;
-    if (!same && !this.#closed) this.#emitSafely('refresh', token, reason);
+    const { held, renewed } = this.#slot.put(token, this.#provider.name);
+    if (renewed && !this.#closed) this.#emitSafely('refresh', token, reason);
     return held;
   }
 
   #schedule(held: Held): void {
-    if (this.#closed || this.#current !== held) return;
-    const now = instant(this.#clock);
-    const due = held.plan.refreshAt.remaining(now);
-    // Already due right after a refresh: the server handed back a token as old as the last one
-    // (same-token reuse). Close in on expiry by halves instead of asking again at once.
-    const delay = due > 0 ? due : Math.max(this.#retry.minTimeout, held.plan.useUntil.remaining(now) / 2);
-    // Replicas that share a token would all refresh at one moment; spread them over the first
-    // quarter of the refresh window (at most 30 s): the first one refreshes, the others find its token.
-    const spread = this.#fleet.shared ? Math.random() * Math.min(30_000, (held.plan.useUntil.wall - held.plan.refreshAt.wall) / 4) : 0;
-    this.#timer.arm(Math.max(0, delay - spread), false);
+    if (this.#closed || this.#slot.current !== held) return;
+    const next = nextRefresh(held.plan, instant(this.#clock), this.#retry.minTimeout, this.#fleet.shared ? Math.random() : 0);
+    this.#timer.arm(next.inMs, next.closingIn);
   }
 
   #failed(error: TokenError): void {
     if (this.#closed) return;
     this.#emitSafely('error', error);
-    // The next refresh, whoever starts it, waits a little: no tight loop against a failing endpoint.
-    this.#gate.closeFor(this.#retry.minTimeout);
-    const held = this.#current;
-    if (held === undefined) return; // nothing to protect: the next caller starts the next try
-    // Try again within one back-off step, and well before the token runs out.
-    const left = held.plan.useUntil.remaining(instant(this.#clock));
-    if (left > 0) this.#timer.arm(Math.max(this.#retry.minTimeout, Math.min(this.#retry.maxTimeout, left / 2)), true);
+    // Nothing to protect without a token: the next caller starts the next try.
+    const held = this.#slot.current;
+    const next = held && retryIn(held.plan, instant(this.#clock), this.#retry.minTimeout, this.#retry.maxTimeout);
+    if (next !== undefined) this.#timer.arm(next, true);
   }
 
   #join(shared: Promise<Held>, signal: AbortSignalLike | undefined): Promise<Held> {
@@ -300,11 +281,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#timer.cancel();
     this.#attachments.detachAll();
     this.#closing.abort(disposedError());
-    // p-retry lets a token call in flight finish (its token is adopted, then revoked below) and
-    // stops a back-off at once.
-    await this.#inflight?.catch(noop);
-    const held = this.#current;
-    this.#current = undefined;
+    // A back-off stops at once. A token call in flight may finish, for a second at most, so its
+    // token is not orphaned (it is adopted, then revoked below); a hung one is cut off.
+    const inflight = this.#inflight?.catch(noop);
+    if (inflight !== undefined) {
+      if (!(await Promise.race([inflight.then(() => true), delay(DISPOSE_GRACE_MS).then(() => false)]))) this.#calls.abort(disposedError());
+      await inflight;
+    }
+    const held = this.#slot.current;
+    this.#slot.current = undefined;
     const revokeToken = this.#provider.revokeToken;
     if (revoke && held !== undefined && revokeToken !== undefined && held.plan.useUntil.remaining(instant(this.#clock)) > 0) {
       try {
@@ -319,14 +304,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.removeAllListeners();
   }
 
-  /** A throwing listener must not break the manager's state: its error surfaces on its own. */
   #emitSafely<E extends keyof TokenManagerEvents>(event: E, ...args: Parameters<TokenManagerEvents[E]>): void {
-    try {
-      (this.emit as (event: E, ...args: unknown[]) => boolean)(event, ...args);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    emitSafely(this, event, ...args);
   }
 }

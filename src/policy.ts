@@ -60,3 +60,25 @@ export function decideByPlan(plan: TokenPlan, wall: number, mono: number): Refre
   if (wall < plan.useUntil.wall && mono < plan.useUntil.mono) return 'refresh';
   return 'must-refresh';
 }
+
+/** A fleet spreads its refreshes over at most this much. */
+export const MAX_SPREAD_MS = 30_000;
+
+/**
+ * When to refresh next, once `plan`'s token is in use. `spread` in [0, 1) moves the moment up to a
+ * quarter of the refresh window (at most 30 s) earlier, so replicas sharing a token do not all
+ * refresh at once. `closingIn`: the server handed back a token as old as the last (same-token
+ * reuse), so the timer closes in on expiry by halves and the request path must not pre-empt it.
+ */
+export function nextRefresh(plan: TokenPlan, now: Instant, minStepMs: number, spread: number): { inMs: number; closingIn: boolean } {
+  const due = plan.refreshAt.remaining(now);
+  const delay = due > 0 ? due : Math.max(minStepMs, plan.useUntil.remaining(now) / 2);
+  const early = spread * Math.min(MAX_SPREAD_MS, (plan.useUntil.wall - plan.refreshAt.wall) / 4);
+  return { inMs: Math.max(0, delay - early), closingIn: due <= 0 };
+}
+
+/** After a failed background refresh: try again within one back-off step, well before the token runs out; undefined once it has. */
+export function retryIn(plan: TokenPlan, now: Instant, minMs: number, maxMs: number): number | undefined {
+  const left = plan.useUntil.remaining(now);
+  return left > 0 ? Math.max(minMs, Math.min(maxMs, left / 2)) : undefined;
+}

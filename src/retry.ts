@@ -16,11 +16,17 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true };
 
-/** A server asking for a longer pause than this is assumed to be confused (e.g. a skewed clock). */
-export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/**
+ * Longer hints are taken as nonsense and cut to this. An hour covers every real one (OneLogin's
+ * X-RateLimit-Reset counts down an hourly window); a skewed server clock cannot inflate a hint,
+ * since absolute times are read against the response's own Date header.
+ */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
-  const policy = { ...DEFAULT_RETRY, ...options };
+  // `{ retries: undefined }` means the default, not no value.
+  const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...given };
   for (const name of ['retries', 'factor', 'minTimeout', 'maxTimeout'] as const) {
     const value = policy[name];
     if (typeof value !== 'number' || !(value >= 0) || (name !== 'retries' && !Number.isFinite(value))) {
@@ -31,6 +37,11 @@ export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
     throw new ConfigError('retry.maxTimeout', 'retry.maxTimeout must not be smaller than retry.minTimeout');
   }
   return policy;
+}
+
+/** The pause before the `step`-th try in a row (1, 2, ...): minTimeout, doubling, at most maxTimeout. */
+export function backoffMs(step: number, policy: RetryPolicy): number {
+  return Math.min(policy.maxTimeout, policy.minTimeout * 2 ** Math.max(0, step - 1));
 }
 
 /** Run `attempt` until it succeeds, a non-retryable TokenError is thrown, or retries run out. */
@@ -46,8 +57,11 @@ export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, sig
     signal,
     shouldRetry: ({ error }) => error instanceof TokenError && error.retryable,
     ...(onFailedAttempt && {
+      // A notification: what it throws is ignored, it must not turn into the refresh failing.
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-        onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft }),
+        Promise.resolve()
+          .then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft }))
+          .catch(() => undefined),
     }),
   });
 }
@@ -59,14 +73,14 @@ export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, sig
  */
 export class Gate {
   #openAt = -Infinity;
-  readonly #clock: Clock;
+  readonly #clock: Required<Clock>;
 
-  constructor(clock: Clock) {
+  constructor(clock: Required<Clock>) {
     this.#clock = clock;
   }
 
   #mono(): number {
-    return this.#clock.monotonic ? this.#clock.monotonic() : this.#clock.now();
+    return this.#clock.monotonic();
   }
 
   /** Keep the gate closed for at least `ms` from now. */

@@ -12,11 +12,19 @@ export function storeKey(identity: string): string {
 /** A holder of a memory store's lock that never gives it back loses it after this long. */
 const MEMORY_LOCK_LEASE_MS = 30_000;
 
+export interface MemoryStoreOptions {
+  /**
+   * Several managers use this store: like a Redis store, a manager's dispose() then leaves the
+   * token they share unrevoked unless asked. Default false.
+   */
+  shared?: boolean;
+}
+
 /**
  * Tokens in this process's memory. Each manager gets its own by default; pass one instance to
  * several managers with the same credentials and they share one token and one refresh.
  */
-export function memoryStore(): TokenStore {
+export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
   const entries = new Map<string, { token: AccessToken; until: number }>();
   const locks = new Map<string, { until: number }>();
   const live = (key: string) => {
@@ -28,6 +36,7 @@ export function memoryStore(): TokenStore {
     return entry;
   };
   return {
+    shared: options.shared === true,
     async get(key) {
       return live(key)?.token;
     },
@@ -43,8 +52,10 @@ export function memoryStore(): TokenStore {
       const mine = { until: Date.now() + MEMORY_LOCK_LEASE_MS };
       locks.set(key, mine);
       return {
-        async release() {
-          if (locks.get(key) === mine) locks.delete(key);
+        async release(holdMs = 0) {
+          if (locks.get(key) !== mine) return;
+          if (holdMs > 0) mine.until = Date.now() + holdMs;
+          else locks.delete(key);
         },
       };
     },

@@ -34,6 +34,8 @@ export interface ProviderContext {
   readonly clock: Clock;
   /** Lifetime given to a token whose response has no `expires_in`. */
   readonly defaultLifetimeMs: number;
+  /** Aborted when the manager gives up on the call (dispose): pass it to the HTTP request. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -59,6 +61,17 @@ export interface TokenProvider {
   fetchToken(context: ProviderContext): Promise<AccessToken>;
   /** Revoke a token. Optional: a provider without revocation lets tokens expire. */
   revokeToken?(token: AccessToken, context: ProviderContext): Promise<void>;
+  /**
+   * A token fetched by someone else (another replica, through a shared store) is being adopted,
+   * with the base URL that provider had: a provider that discovers its base URL (CrowdStrike's
+   * cloud 'auto') takes it from here instead. It must ignore URLs it does not recognise.
+   */
+  adoptBaseUrl?(baseUrl: string): void;
+}
+
+/** A token as a store keeps it: with the API base URL it belongs to, when that was discovered. */
+export interface StoredToken extends AccessToken {
+  readonly baseUrl?: string;
 }
 
 /**
@@ -72,9 +85,9 @@ export interface TokenStore {
    * `dispose()` revokes the token only when asked: other replicas are still using it.
    */
   readonly shared?: boolean;
-  get(key: string): Promise<AccessToken | undefined>;
-  /** Store `token` under `key` for `ttlMs`. */
-  set(key: string, token: AccessToken, ttlMs: number): Promise<void>;
+  get(key: string): Promise<StoredToken | undefined>;
+  /** Store `token` under `key` for `ttlMs`; a store keeps its `baseUrl` too. */
+  set(key: string, token: StoredToken, ttlMs: number): Promise<void>;
   /** Delete `key`; when `accessToken` is given, only if the stored token is that one. */
   delete(key: string, accessToken?: string): Promise<void>;
   /**
@@ -87,8 +100,12 @@ export interface TokenStore {
 
 /** A held refresh lock. */
 export interface StoreLock {
-  /** Give the lock up (only its holder can). */
-  release(): Promise<void>;
+  /**
+   * Give the lock up (only its holder can). With `holdMs`, keep it that much longer instead and
+   * let it lapse: a refresh that failed keeps the others from calling the token endpoint through
+   * the pause the server asked for.
+   */
+  release(holdMs?: number): Promise<void>;
 }
 
 /** Retry policy for the token endpoint (passed to p-retry). */
@@ -103,7 +120,7 @@ export interface RetryOptions {
   maxTimeout?: number;
   /** Multiply each delay by a random factor in [1, 2). Default true. */
   randomize?: boolean;
-  /** Called after each failed attempt, before the back-off. */
+  /** Called after each failed attempt, before the back-off; what it throws is ignored. */
   onFailedAttempt?: (context: { error: TokenError; attemptNumber: number; retriesLeft: number }) => void | Promise<void>;
 }
 

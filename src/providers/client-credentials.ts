@@ -1,7 +1,7 @@
 // Any RFC 6749 §4.4 server: form POST with grant_type=client_credentials, client authentication by
 // HTTP Basic (the RFC's preference) or body fields, RFC 7009 revocation when a URL is given.
 import { ConfigError } from '../errors';
-import { basicCredential } from '../http';
+import { basicCredential, secretForms } from '../http';
 import type { TokenProvider } from '../types';
 import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
@@ -50,7 +50,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
 
   // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined for Basic.
   const basic = basicCredential(encodeURIComponent(clientId), encodeURIComponent(clientSecret));
-  const secrets = [clientSecret, basic];
+  const secrets = [...secretForms(clientSecret), basic];
   const auth: { headers: Record<string, string>; fields: Record<string, string> } = authMethod === 'client_secret_basic'
     ? { headers: { Authorization: `Basic ${basic}` }, fields: {} }
     : { headers: {}, fields: { client_id: clientId, client_secret: clientSecret } };

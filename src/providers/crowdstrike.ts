@@ -1,7 +1,7 @@
 // CrowdStrike Falcon: form POST /oauth2/token answered 201, 403 for bad credentials, region
 // autodiscovery from X-Cs-Region, form revoke with Basic client authentication.
 import { ConfigError } from '../errors';
-import { basicCredential } from '../http';
+import { basicCredential, secretForms } from '../http';
 import type { AccessToken, ProviderContext, TokenProvider } from '../types';
 import { credential, form, httpUrl, optionalString, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
@@ -76,7 +76,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   const fixedUrl = options.baseUrl === undefined ? undefined : httpUrl(options.baseUrl, 'baseUrl', who);
 
   const basic = basicCredential(clientId, clientSecret);
-  const secrets = [clientSecret, basic];
+  const secrets = [...secretForms(clientSecret), basic];
   let cloud: CrowdStrikeCloud | undefined = fixedUrl ? undefined : fixedCloud;
   let baseUrl = fixedUrl ?? urls[fixedCloud ?? 'us-1'];
   let discovering = fixedUrl === undefined && fixedCloud === undefined;
@@ -125,5 +125,15 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
     },
 
     revokeToken: (token, context) => revokeAt(baseUrl, token, context),
+
+    // Another replica discovered the cloud and shared its token: take its cloud, if it is one of
+    // ours (a store's word never sends the bearer to a host we do not know).
+    adoptBaseUrl(shared) {
+      const home = (Object.keys(urls) as CrowdStrikeCloud[]).find((name) => urls[name] === shared);
+      if (!discovering || home === undefined) return;
+      discovering = false;
+      cloud = home;
+      baseUrl = urls[home];
+    },
   };
 }

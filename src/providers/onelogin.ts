@@ -2,7 +2,7 @@
 // The endpoint hands out the same token until it expires or is revoked, so the provider declares
 // `reusesTokens` and the manager revokes before it rotates.
 import { ConfigError } from '../errors';
-import { basicCredential } from '../http';
+import { basicCredential, secretForms } from '../http';
 import type { TokenProvider } from '../types';
 import { credential, httpUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
@@ -36,7 +36,7 @@ export function onelogin(options: OneLoginOptions): TokenProvider {
     throw new ConfigError('subdomain', `${who}: give subdomain (e.g. 'acme' for acme.onelogin.com) or baseUrl`);
   }
   const basic = basicCredential(clientId, clientSecret);
-  const secrets = [clientSecret, basic];
+  const secrets = [...secretForms(clientSecret), basic];
   const headers = { 'Content-Type': 'application/json', Authorization: `Basic ${basic}` };
 
   return {
