@@ -5,14 +5,14 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors';
 import { accessTokenOf } from '../token-response';
-import type { AccessToken } from '../types';
+import type { StoredToken } from '../types';
 
 const VERSION = 'tw1';
 
 export interface Codec {
-  encode(token: AccessToken, keyName: string): string;
+  encode(token: StoredToken, keyName: string): string;
   /** The token, undefined for no value; throws for a value this codec cannot read. */
-  decode(value: string | null, keyName: string): AccessToken | undefined;
+  decode(value: string | null, keyName: string): StoredToken | undefined;
   /** The prefix every value holding `accessToken` starts with. */
   prefixFor(accessToken: string): string;
 }
@@ -36,7 +36,7 @@ export function codec(key: Buffer | undefined, encrypt: boolean): Codec {
   return {
     prefixFor,
     encode(token, keyName) {
-      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope }));
+      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, b: token.baseUrl }));
       if (!encrypt || key === undefined) return `${prefixFor(token.accessToken)}p${json.toString('base64url')}`;
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(keyName));
@@ -50,6 +50,8 @@ export function codec(key: Buffer | undefined, encrypt: boolean): Codec {
       let json: Buffer;
       const raw = Buffer.from(match[2]!, 'base64url');
       if (match[1] === 'p') {
+        // With encryption on, a plaintext value is one we did not write: never adopt it.
+        if (encrypt) throw new Error('the stored token is not encrypted, but this store encrypts: refusing it');
         json = raw;
       } else {
         if (key === undefined) throw new Error('the stored token is encrypted and this store has no encryptionKey');
@@ -60,11 +62,12 @@ export function codec(key: Buffer | undefined, encrypt: boolean): Codec {
           throw new Error('the stored token could not be decrypted: do all replicas use the same encryptionKey?');
         }
       }
-      const fields = JSON.parse(json.toString('utf8')) as { a?: unknown; t?: unknown; e?: unknown; i?: unknown; s?: unknown };
+      const fields = JSON.parse(json.toString('utf8')) as { a?: unknown; t?: unknown; e?: unknown; i?: unknown; s?: unknown; b?: unknown };
       if (typeof fields.a !== 'string' || typeof fields.e !== 'number' || typeof fields.i !== 'number' || typeof fields.t !== 'string') {
         throw new Error('the stored token is incomplete');
       }
-      return accessTokenOf({ accessToken: fields.a, tokenType: fields.t, expiresAt: fields.e, issuedAt: fields.i, ...(typeof fields.s === 'string' && { scope: fields.s }) });
+      const token = accessTokenOf({ accessToken: fields.a, tokenType: fields.t, expiresAt: fields.e, issuedAt: fields.i, ...(typeof fields.s === 'string' && { scope: fields.s }) });
+      return typeof fields.b === 'string' ? { ...token, baseUrl: fields.b } : token;
     },
   };
 }

@@ -51,7 +51,12 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
     shared: true,
 
     async get(name) {
-      return values.decode(await client.get(tokenKey(name)), tokenKey(name));
+      const [value, ttl] = await Promise.all([client.get(tokenKey(name)), client.pttl(tokenKey(name))]);
+      const token = values.decode(value, tokenKey(name));
+      // The key's TTL counts down on Redis's clock: it bounds the expiry whatever the writer's
+      // wall clock said, so a replica whose clock runs behind cannot stretch the token.
+      if (token === undefined || !(ttl > 0) || token.expiresAt <= Date.now() + ttl) return token;
+      return { ...token, expiresAt: Date.now() + ttl };
     },
 
     async set(name, token, ttlMs) {
@@ -77,9 +82,11 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
       }, lease / 3);
       renewal.unref?.();
       return {
-        async release() {
+        async release(holdMs = 0) {
           clearInterval(renewal);
-          await client.eval(RELEASE_IF_OWNER, 1, lockKey(name), owner);
+          // Kept a while longer (a failed refresh's quiet period), then it lapses by itself.
+          if (holdMs > 0) await client.eval(RENEW_IF_OWNER, 1, lockKey(name), owner, Math.ceil(holdMs));
+          else await client.eval(RELEASE_IF_OWNER, 1, lockKey(name), owner);
         },
       };
     },

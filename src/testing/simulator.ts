@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseCloud } from '../providers/crowdstrike';
 import { DIALECTS, type Dialect, type DialectName, type Reply, type SimRequest } from './dialects';
 import { emptyStats, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
@@ -23,7 +24,10 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Delay before an API request's token is checked and answered. */
   apiLatencyMs?: number;
-  /** CrowdStrike: one listener per cloud, sharing tokens; `urlFor(cloud)` gives each address. */
+  /**
+   * CrowdStrike: one listener per cloud, sharing tokens; `urlFor(cloud)` gives each address. The
+   * API accepts tokens at the home cloud only.
+   */
   regions?: readonly string[];
   /** CrowdStrike: the cloud `X-Cs-Region` names. Default: the first region. */
   homeRegion?: string;
@@ -81,7 +85,7 @@ export class Simulator {
   static async start(options: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(options);
     for (const region of options.regions ?? ['default']) {
-      const server = createServer((req, res) => void sim.#handle(req, res));
+      const server = createServer((req, res) => void sim.#handle(req, res, region));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', resolve);
@@ -184,12 +188,17 @@ export class Simulator {
     })));
   }
 
+  /** The cloud the credentials belong to (CrowdStrike). */
+  get #home(): string {
+    return this.#options.homeRegion ?? this.#options.regions?.[0] ?? 'us-1';
+  }
+
   /** Requests that arrived and are not answered yet (including those held by a latency). */
   get activeRequests(): number {
     return this.#active;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, region: string): Promise<void> {
     this.#active++;
     res.once('close', () => this.#active--);
     try {
@@ -197,7 +206,7 @@ export class Simulator {
       const dialect = this.#dialect;
       if (request.method === 'POST' && request.path === dialect.tokenPath) return await this.#token(request, res);
       if (request.method === 'POST' && request.path === dialect.revokePath) return await this.#revoke(request, res);
-      return await this.#api(request, res);
+      return await this.#api(request, res, region);
     } catch {
       if (!res.headersSent) this.#send(res, this.#dialect.error(500, 'simulator failure'));
     }
@@ -246,7 +255,7 @@ export class Simulator {
     }
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
     if (this.dialectName === 'crowdstrike') {
-      headers['X-Cs-Region'] = this.#options.homeRegion ?? this.#options.regions?.[0] ?? 'us-1';
+      headers['X-Cs-Region'] = this.#home;
       headers['X-Ratelimit-Limit'] = '300';
     }
     const reply = { status: d.successStatus, body: d.tokenBody(token, expiresIn, now, claim.scope), headers };
@@ -274,7 +283,7 @@ export class Simulator {
     this.#send(res, { status: 200, body: d.revokeOk() });
   }
 
-  async #api(request: SimRequest, res: ServerResponse): Promise<void> {
+  async #api(request: SimRequest, res: ServerResponse, region: string): Promise<void> {
     const stats = this.stats;
     stats.apiCalls++;
     await delay(this.apiLatencyMs);
@@ -285,6 +294,8 @@ export class Simulator {
     else if (issued === undefined) stats.unknownTokenSends++;
     else if (issued.expiresAt <= this.now()) stats.expiredTokenSends++;
     else if (issued.revoked) stats.revokedTokenSends++;
+    // Several clouds: credentials (and their tokens) belong to the home one only.
+    else if (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home)) stats.wrongRegionSends++;
     else refused = false;
     if (refused) {
       stats.api401++;
@@ -302,6 +313,11 @@ export class Simulator {
   #fault(fault: Fault | undefined, res: ServerResponse): Promise<boolean> {
     return applyFault(fault, res, { dialect: this.#dialect, now: this.now(), hung: this.#hung });
   }
+}
+
+/** A cloud, however it is spelled (`us-gov-1`, `usgov1`, `GOV1`). */
+function cloudOf(region: string): string {
+  return parseCloud(region) ?? region;
 }
 
 export function startSimulator(options: SimulatorOptions): Promise<Simulator> {

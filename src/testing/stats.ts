@@ -23,6 +23,8 @@ export interface SimulatorStats {
   /** API requests whose bearer had expired: a client bug. */
   expiredTokenSends: number;
   revokedTokenSends: number;
+  /** API requests sent to a cloud the credentials do not belong to (with `regions`). */
+  wrongRegionSends: number;
   unknownTokenSends: number;
   missingTokenSends: number;
   /** Every token call, in order. */
@@ -38,5 +40,5 @@ export interface TokenIssuance {
 
 export const emptyStats = (): SimulatorStats => ({
   tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0, api401Times: [],
-  expiredTokenSends: 0, revokedTokenSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallLog: [],
+  expiredTokenSends: 0, revokedTokenSends: 0, wrongRegionSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallLog: [],
 });
