@@ -7,13 +7,13 @@ describe.each(DIALECTS)('%s: background refresh', (dialect) => {
   test('a 4-second token is refreshed by the timer after about 2 s, with no traffic at all', async () => {
     const { sim, tokens, events } = await rig(dialect, { tokenLifetimeSeconds: 4 });
     await tokens.getToken();
-    await sleep(2_600);
+    await sleep(2_900);
     expect(sim.stats.tokenCalls).toBe(2);
     expect(events.refresh.map((e) => e.reason)).toEqual(['initial', 'scheduled']);
     const [first, second] = events.refresh.map((e) => e.token);
     const gap = second!.issuedAt - first!.issuedAt;
     expect(gap).toBeGreaterThanOrEqual(1_900);
-    expect(gap).toBeLessThan(2_600);
+    expect(gap).toBeLessThan(3_000); // a loaded machine fires timers late; 4 s would mean no early refresh
   });
 });
 
@@ -33,7 +33,7 @@ describe.each(['crowdstrike', 'oauth2'] as const)('%s: refresh never stalls a re
       await sleep(50);
     }
     expect(sim.stats.tokenCalls).toBeGreaterThanOrEqual(3); // refreshes did happen during the traffic
-    expect(Math.max(...durations)).toBeLessThan(500);
+    expect(Math.max(...durations)).toBeLessThan(900); // waiting for a token call takes 1000 ms at least
     expect(sim.stats.expiredTokenSends).toBe(0);
     expect(sim.stats.api401).toBe(0);
   });

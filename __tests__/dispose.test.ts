@@ -2,7 +2,7 @@
 // revokes (each dialect its own way), and leaves nothing that keeps the process alive.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { TokenError, TokenManager } from '../src';
+import { TokenError, TokenManager, memoryStore } from '../src';
 import { startSimulator, type Simulator } from '../src/testing';
 import { DIALECTS, cleanup, providerFor, rig, settle, sleep, track } from './helpers/setup';
 
@@ -80,6 +80,32 @@ describe('after dispose', () => {
     expect(sim.stats.tokenCalls).toBe(1);
   });
 
+  test('dispose during a token call that hangs waits a second for it, then cuts it off', async () => {
+    const { sim, tokens } = await rig('oauth2');
+    sim.failNext(1, 'hang');
+    const waiting = settle(tokens.getToken());
+    await sleep(100);
+    const started = Date.now();
+    await tokens.dispose();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(2_500);
+    expect(((await waiting) as { error: TokenError }).error.code).toBe('disposed');
+  });
+
+  test('managers sharing a memory store marked shared do not revoke under each other', async () => {
+    const { sim } = await rig('oauth2');
+    const store = memoryStore({ shared: true });
+    const a = new TokenManager({ provider: providerFor(sim), store });
+    const b = new TokenManager({ provider: providerFor(sim), store });
+    const token = await a.getToken();
+    expect(await b.getToken()).toBe(token);
+    await a.dispose();
+    expect(sim.isLive(token)).toBe(true);
+    await b.dispose({ revoke: true });
+    expect(sim.isLive(token)).toBe(false);
+  });
+
   test('await using disposes at the end of the block', async () => {
     const { sim } = await rig('oauth2');
     let token = '';
@@ -119,6 +145,7 @@ describe('a script that disposes its manager exits on its own', () => {
     ['after normal use', 'idle', () => undefined],
     ['when disposed during a token call', 'during-refresh', () => (sim.latencyMs = 1_000)],
     ['when disposed during a retry back-off', 'during-backoff', () => sim.failNext(50, 500)],
+    ['even without dispose: the refresh timer is unref\'d', 'no-dispose', () => undefined],
   ])('%s', async (_name, scenario, arrange) => {
     arrange();
     const { code, exitLagMs, stderr } = await runScript(scenario);

@@ -85,8 +85,9 @@ describeWithRedis('a fleet sharing one token through Redis', () => {
     fleet.go();
     await sleep(1_500);
     await redis.kill();
+    const atKill = sim.stats.tokenCalls;
     await sleep(3_500); // every replica refreshes at least once on its own
-    const duringOutage = sim.stats.tokenCalls;
+    const duringOutage = sim.stats.tokenCalls - atKill;
     await redis.restart();
     await sleep(3_000); // reconnect (ioredis backs off up to 2 s), then share again
     await admin.flushall();
@@ -119,7 +120,7 @@ describeWithRedis('a fleet sharing one token through Redis', () => {
     const killedAt = Date.now();
     while (sim.stats.tokenCalls === calls && Date.now() - killedAt < 5_000) await sleep(10);
     const takeover = Date.now() - killedAt;
-    expect(takeover).toBeLessThanOrEqual(lease + 500);
+    expect(takeover).toBeLessThanOrEqual(lease + 750); // the lease, a poll (250 ms at most), scheduling
     await sleep(2_000);
     const reports = await fleet.stop();
     expect(reports).toHaveLength(K - 1);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { Deadline } from '../src/clock';
-import { decide, decideByPlan, planFor, refreshLeadMs, safetyMarginMs, type RefreshDecision } from '../src/policy';
+import { Deadline, RefreshTimer } from '../src/clock';
+import { decide, decideByPlan, nextRefresh, planFor, refreshLeadMs, retryIn, safetyMarginMs, type RefreshDecision } from '../src/policy';
+import { backoffMs, DEFAULT_RETRY } from '../src/retry';
 
 const policy = { refreshWindowMs: 5 * 60_000 };
 const MIN = 60_000;
@@ -85,12 +86,43 @@ describe('refresh decision (pure)', () => {
     );
   });
 
+  test('the next refresh: at the refresh point, spread earlier in a fleet, closing in on a reused token', () => {
+    const issued = { wall: 1_000_000, mono: 0 };
+    const token = { accessToken: 't', tokenType: 'Bearer', issuedAt: issued.wall, expiresAt: issued.wall + 1_799_000 };
+    const plan = planFor(token, issued, policy);
+    expect(nextRefresh(plan, issued, 500, 0)).toEqual({ inMs: 1_499_000, closingIn: false });
+    // A fleet: at most a quarter of the window (5 min - 5 s) / 4, capped at 30 s, earlier.
+    expect(nextRefresh(plan, issued, 500, 0.999).inMs).toBeCloseTo(1_499_000 - 0.999 * 30_000, 0);
+    // The same token came back already due: half of what is left before the margin, not at once.
+    const late = { wall: issued.wall + 1_600_000, mono: 1_600_000 };
+    expect(nextRefresh(plan, late, 500, 0)).toEqual({ inMs: (1_799_000 - 1_600_000 - 5_000) / 2, closingIn: true });
+    // After a failed background refresh: within one back-off step, and never once the token is gone.
+    expect(retryIn(plan, late, 500, 10_000)).toBe(10_000);
+    expect(retryIn(plan, { wall: issued.wall + 1_795_000, mono: 1_795_000 }, 500, 10_000)).toBeUndefined();
+    expect([1, 2, 3, 10, 30].map((step) => backoffMs(step, DEFAULT_RETRY))).toEqual([500, 1_000, 2_000, 10_000, 10_000]);
+  });
+
+  test('a refresh timer longer than setTimeout can wait (24.8 days) waits in steps, not at once', () => {
+    jest.useFakeTimers();
+    try {
+      let fired = 0;
+      const timer = new RefreshTimer(() => void fired++);
+      timer.arm(2 ** 31 + 60_000, false);
+      jest.advanceTimersByTime(2 ** 31 - 1);
+      expect(fired).toBe(0);
+      jest.advanceTimersByTime(60_001);
+      expect(fired).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('a deadline has passed when either clock says so', () => {
     const deadline = new Deadline({ wall: 1_000, mono: 10 }, 100);
     expect(deadline.remaining({ wall: 1_050, mono: 20 })).toBe(50); // wall is the pessimist
     expect(deadline.remaining({ wall: 1_000, mono: 100 })).toBe(10); // monotonic is the pessimist (wall jumped back)
-    expect(deadline.passed({ now: () => 1_100, monotonic: () => 10 })).toBe(true);
-    expect(deadline.passed({ now: () => 900, monotonic: () => 110 })).toBe(true);
-    expect(deadline.passed({ now: () => 1_099, monotonic: () => 109 })).toBe(false);
+    expect(deadline.remaining({ wall: 1_100, mono: 10 })).toBeLessThanOrEqual(0); // slept: the wall clock knows
+    expect(deadline.remaining({ wall: 900, mono: 110 })).toBeLessThanOrEqual(0); // wall set back: the monotonic one knows
+    expect(deadline.remaining({ wall: 1_099, mono: 109 })).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // Provider specifics: CrowdStrike region autodiscovery and tenants, OAuth 2.0 client authentication,
 // and a clear error for every bad option.
-import { CROWDSTRIKE_CLOUDS, ConfigError, TokenManager, clientCredentials, crowdstrike, onelogin, parseCloud, type TokenError } from '../src';
+import { CROWDSTRIKE_CLOUDS, ConfigError, TokenManager, clientCredentials, crowdstrike, memoryStore, onelogin, parseCloud, type TokenError } from '../src';
 import { startSimulator, type Simulator } from '../src/testing';
 import { axios, cleanup, record, settle, track } from './helpers/setup';
 
@@ -44,6 +44,31 @@ describe('crowdstrike region autodiscovery', () => {
     // Later refreshes go straight home.
     await tokens.refresh();
     expect(sim.stats.tokenCalls).toBe(3);
+  });
+
+  test('replicas sharing a store: the one that adopts a token takes the cloud its fetcher discovered', async () => {
+    const sim = await clouds(['us-1', 'us-2'], 'us-2');
+    const store = memoryStore();
+    const cloudUrls = { 'us-1': sim.urlFor('us-1'), 'us-2': sim.urlFor('us-2') };
+    const first = crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls });
+    const second = crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls });
+    const a = new TokenManager({ provider: first, store });
+    const b = new TokenManager({ provider: second, store });
+    track(() => a.dispose({ revoke: false }));
+    track(() => b.dispose({ revoke: false }));
+    const token = await a.getToken();
+    expect(await b.getToken()).toBe(token); // adopted, no token call of its own
+    expect(sim.stats.tokenCalls).toBe(2); // discovery at us-1, then us-2: both by the first one
+    expect(b.baseUrl).toBe(sim.urlFor('us-2'));
+    expect(second.cloud).toBe('us-2');
+    const api = axios.create();
+    b.attach(api);
+    expect((await api.get('/devices/queries/devices/v1')).status).toBe(200);
+    expect(sim.stats.wrongRegionSends).toBe(0);
+    // A store's word never points the bearer at a host the provider does not know.
+    const third = crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls });
+    third.adoptBaseUrl!('https://evil.example');
+    expect(third.baseUrl).toBe(sim.urlFor('us-1'));
   });
 
   test('credentials that belong to us-1 stay there with one token call', async () => {

@@ -81,15 +81,47 @@ describeWithRedis('tokenwarden/redis', () => {
     expect(() => redisStore({ client, encryptionKey: 'too-short' })).toThrow(/32 bytes/);
   });
 
+  test("a stored token's expiry is bounded by the key's TTL (Redis's clock, not the writer's)", async () => {
+    const store = redisStore({ client });
+    // A writer whose wall clock runs an hour ahead: the token looks an hour longer-lived than it is.
+    await store.set('k7', token('tok-skewed', 3_600_000 + 2_000), 2_000);
+    const read = await store.get('k7');
+    expect(read?.expiresAt).toBeLessThanOrEqual(Date.now() + 2_000);
+  });
+
+  test('with encryption on, a plaintext value (one we did not write) is refused', async () => {
+    await redisStore({ client }).set('k8', token('tok-planted'), 60_000);
+    await expect(redisStore({ client, encryptionKey: randomBytes(32) }).get('k8')).rejects.toThrow(/not encrypted/);
+  });
+
+  test("a refresh that failed on a 429 keeps the lock through the server's pause: no other process calls", async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    sim.failNext(1, { rateLimitSeconds: 2 });
+    const make = () => new TokenManager({ provider: providerFor(sim), store: redisStore({ client }), retry: { retries: 0 } });
+    const a = make();
+    const b = make();
+    track(() => a.dispose());
+    track(() => b.dispose());
+    const failed = await settle(a.getToken());
+    expect((failed as { error: TokenError }).error.code).toBe('rate_limited');
+    expect(await b.getToken()).toEqual(expect.any(String)); // waited for the lock to lapse
+    const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
+    expect(sim.stats.tokenCalls).toBe(2);
+    expect(second! - first!).toBeGreaterThanOrEqual(1_950);
+  });
+
   test('keys name no credentials', async () => {
     const sim = await startSimulator({ dialect: 'crowdstrike' });
     track(() => sim.close());
     const tokens = new TokenManager({ provider: providerFor(sim), store: redisStore({ client }) });
     track(() => tokens.dispose());
     await tokens.getToken();
+    const key = storeKey(providerFor(sim).identity);
+    expect(key).toMatch(/^tokenwarden:v1:[0-9a-f]{32}$/);
     const keys = await client.keys('*');
-    expect(keys).toEqual([storeKey(providerFor(sim).identity)]);
-    expect(keys[0]).toMatch(/^tokenwarden:v1:[0-9a-f]{32}$/);
+    expect(keys).toContain(key);
+    for (const name of keys) expect([key, `${key}:lock`]).toContain(name); // the lock, if still held
     expect(keys.join()).not.toContain(sim.clientId);
   });
 
@@ -107,6 +139,57 @@ describeWithRedis('tokenwarden/redis', () => {
     await b.dispose({ revoke: true }); // the last one out may
     expect(sim.isLive(tb)).toBe(false);
   });
+
+  test('Redis hangs: no request is slowed, and the stall is one error', async () => {
+    const sim = await startSimulator({ dialect: 'oauth2', tokenLifetimeSeconds: 4 });
+    track(() => sim.close());
+    const tokens = new TokenManager({ provider: providerFor(sim), store: redisStore({ client: redis.client() }) });
+    track(() => tokens.dispose());
+    const events = record(tokens);
+    const api = axios.create();
+    tokens.attach(api);
+    await api.get('/x');
+    redis.pause(); // every command now waits forever
+    const durations: number[] = [];
+    try {
+      for (let i = 0; i < 50; i++) {
+        const started = performance.now();
+        expect((await api.get('/x')).status).toBe(200);
+        durations.push(performance.now() - started);
+        await sleep(100);
+      }
+    } finally {
+      redis.resume();
+    }
+    expect(sim.stats.tokenCalls).toBeGreaterThanOrEqual(2); // refreshed on its own, past the hung store
+    expect(Math.max(...durations)).toBeLessThan(500); // the hot path never waits for Redis
+    expect(events.error.map((e) => e.code)).toEqual(['store_unavailable']);
+    expect(sim.stats.expiredTokenSends).toBe(0);
+  }, 20_000);
+
+  test('with a shared store, refresh moments are jittered (up to a quarter of the window earlier)', async () => {
+    const gapFor = async (random: number) => {
+      const sim = await startSimulator({ dialect: 'oauth2', tokenLifetimeSeconds: 4 });
+      track(() => sim.close());
+      const tokens = new TokenManager({ provider: providerFor(sim), store: redisStore({ client }) });
+      track(() => tokens.dispose());
+      const events = record(tokens);
+      const pinned = jest.spyOn(Math, 'random').mockReturnValue(random);
+      try {
+        await tokens.getToken(); // the refresh timer is armed as the first token is adopted
+      } finally {
+        pinned.mockRestore();
+      }
+      while (events.refresh.length < 2) await sleep(20);
+      return events.refresh[1]!.token.issuedAt - events.refresh[0]!.token.issuedAt;
+    };
+    const latest = await gapFor(0);
+    const earliest = await gapFor(0.999);
+    // 4 s tokens: refreshed 2 s before expiry, never in the last 0.4 s: a spread of up to 0.4 s.
+    expect(latest).toBeGreaterThanOrEqual(1_900);
+    expect(latest - earliest).toBeGreaterThanOrEqual(300);
+    expect(latest - earliest).toBeLessThanOrEqual(500);
+  }, 20_000);
 
   test('Redis down: requests go on with a local token, one error per outage, and sharing comes back', async () => {
     const sim = await startSimulator({ dialect: 'crowdstrike', tokenLifetimeSeconds: 2 });

@@ -72,6 +72,70 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   });
 });
 
+test('the back-off grows exponentially, with jitter', async () => {
+  // p-retry multiplies each delay by (1 + Math.random()) when randomize is on: pin it at 1.5.
+  const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+  try {
+    const { sim, tokens } = await rig('oauth2', {}, { retry: { retries: 4, minTimeout: 100, factor: 2, maxTimeout: 10_000, randomize: true } });
+    sim.failNext(4, 500);
+    await tokens.getToken();
+    const at = sim.stats.tokenCallLog.map((call) => call.at);
+    const gaps = at.slice(1).map((time, i) => time - at[i]!);
+    expect(gaps).toHaveLength(4);
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i - 5); // 150, 300, 600, 1200 ms
+      expect(gap).toBeLessThan(150 * 2 ** i + 200);
+    });
+    expect(random).toHaveBeenCalled();
+  } finally {
+    random.mockRestore();
+  }
+});
+
+test('refreshes that keep failing wait longer and longer, even with callers waiting', async () => {
+  const { sim, api } = await rig('oauth2', {}, { clientSecret: 'wrong-secret-to-fail', retry: { minTimeout: 150, maxTimeout: 5_000 } });
+  const until = Date.now() + 2_500;
+  while (Date.now() < until) {
+    await settle(api.get('/x'));
+    await sleep(20);
+  }
+  const at = sim.stats.tokenCallLog.map((call) => call.at);
+  const gaps = at.slice(1).map((time, i) => time - at[i]!);
+  // At least 150, 300, 600, 1200 ms apart: not a call every 150 ms (that would be ~16 calls).
+  expect(at.length).toBeGreaterThanOrEqual(4);
+  expect(at.length).toBeLessThanOrEqual(6);
+  gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i - 5));
+});
+
+test('onelogin: a 429 from the revoke endpoint holds the next rotation attempt back too', async () => {
+  const { sim, tokens } = await rig('onelogin', {}, { retry: { retries: 1, minTimeout: 10, maxTimeout: 10 } });
+  await tokens.getToken();
+  sim.failNextRevoke(1, { rateLimitSeconds: 1 });
+  const started = Date.now();
+  await tokens.refresh(); // revoke (429), wait out the hint, revoke, fetch
+  expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  expect(sim.stats.revokeCalls).toBe(2);
+});
+
+test('retry options: an undefined value means the default, and a throwing onFailedAttempt does not fail the refresh', async () => {
+  let called = 0;
+  const { sim, tokens } = await rig('oauth2', {}, {
+    retry: {
+      retries: undefined,
+      minTimeout: 10,
+      maxTimeout: 10,
+      onFailedAttempt: () => {
+        called++;
+        throw new Error('callback bug');
+      },
+    },
+  });
+  sim.failNext(2, 500);
+  await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+  expect(sim.stats.tokenCalls).toBe(3);
+  expect(called).toBe(2);
+});
+
 describe('why a token could not be had', () => {
   test('crowdstrike: an IP allowlist refusal is forbidden, not bad credentials, and is not retried', async () => {
     const { sim, tokens } = await rig('crowdstrike');
@@ -116,7 +180,8 @@ describe('retry hints', () => {
   test('Retry-After in seconds or as an HTTP date; X-RateLimit-Reset as seconds remaining', () => {
     expect(retryAfterMs({ 'retry-after': '12' }, now)).toBe(12_000);
     expect(retryAfterMs({ 'retry-after': new Date(now + 5_000).toUTCString() }, now)).toBe(5_000);
-    expect(retryAfterMs({ 'x-ratelimit-reset': '832' }, now)).toBe(600_000); // capped at 10 min
+    expect(retryAfterMs({ 'x-ratelimit-reset': '832' }, now)).toBe(832_000); // OneLogin's hourly window
+    expect(retryAfterMs({ 'retry-after': String(5 * 86_400) }, now)).toBe(3_600_000); // nonsense: capped at 1 h
     expect(retryAfterMs({ 'x-ratelimit-reset': '3' }, now)).toBe(3_000);
     expect(retryAfterMs({ 'x-ratelimit-reset': String(now / 1000 + 4) }, now)).toBe(4_000); // epoch form
   });

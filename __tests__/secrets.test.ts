@@ -41,7 +41,7 @@ describe.each(DIALECTS)('%s: nothing secret in errors, events or the manager', (
       const tokens = new TokenManager({ provider: providerFor(sim, { clientSecret: secret }), retry: { retries: 1, minTimeout: 5, maxTimeout: 5 } });
       const events: Recorded = record(tokens);
       managers.push(tokens);
-      payloads.push(events.error, () => events.dispose);
+      payloads.push(events.error);
       return { tokens, events };
     };
     const failing = async (arrange: () => void, secret?: string) => {
@@ -113,6 +113,18 @@ test('providers keep credentials out of their printed form', () => {
     clientCredentials({ clientId: 'abc', clientSecret: secret, tokenUrl: 'https://auth.example.com/token' }),
   ];
   expect(leaks(providers, [secret, basic('abc', secret), basic('abc123', secret)])).toEqual([]);
+});
+
+test('a server that echoes the secret URL- or form-encoded gets it redacted too', async () => {
+  const sim = await startSimulator({ dialect: 'oauth2', clientSecret: 'p@ss w/rd+&=x%' });
+  track(() => sim.close());
+  const echoed = [sim.clientSecret, encodeURIComponent(sim.clientSecret), new URLSearchParams({ s: sim.clientSecret }).toString().slice(2)];
+  sim.failNext(1, { status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: `got ${echoed.join(' and ')}` }) });
+  const tokens = new TokenManager({ provider: providerFor(sim), retry: { retries: 0 } });
+  track(() => tokens.dispose());
+  const error = ((await settle(tokens.getToken())) as { error: TokenError }).error;
+  expect(error.providerMessage).toMatch(/\[redacted\] and \[redacted\] and \[redacted\]/);
+  expect(leaks([error], echoed)).toEqual([]);
 });
 
 test('a network error names the host, not the request', async () => {

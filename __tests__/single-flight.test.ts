@@ -35,7 +35,7 @@ describe.each(DIALECTS)('%s: single flight', (dialect) => {
   });
 
   test('a 401 for a token that is no longer the current one makes no token request', async () => {
-    const { sim, tokens, api } = await rig(dialect, { apiLatencyMs: 300 });
+    const { sim, tokens, api } = await rig(dialect, { apiLatencyMs: 800 });
     const first = await tokens.getToken();
     // This request leaves with the first token and is held at the server...
     const slow = api.get('/slow');

@@ -14,6 +14,7 @@ const API_LATENCY_MS = 50;
 export interface DayRow {
   readonly contender: string;
   readonly simulatedHours: number;
+  readonly tokenLifetimeSeconds: number;
   readonly requests: number;
   readonly tokenCalls: number;
   /** 401s the API answered (each one a bad-token request in CrowdStrike's budget). */
@@ -36,7 +37,8 @@ interface Seen {
   failedWith401: number;
 }
 
-export async function day(hours: number, seed: number): Promise<DayRow[]> {
+/** `lifetimeSeconds`: CrowdStrike's 1799 by default; the smoke run uses short tokens to see refreshes. */
+export async function day(hours: number, seed: number, lifetimeSeconds = 1799): Promise<DayRow[]> {
   Math.random = seeded(seed);
   const offsets = seeded(seed + 1);
   const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
@@ -44,7 +46,7 @@ export async function day(hours: number, seed: number): Promise<DayRow[]> {
   const contenders: Contender[] = [];
   const seen: Seen[] = [];
   for (const name of DAY_CONTENDERS) {
-    const sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: TOKEN_LATENCY_MS, apiLatencyMs: API_LATENCY_MS });
+    const sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: TOKEN_LATENCY_MS, apiLatencyMs: API_LATENCY_MS, tokenLifetimeSeconds: lifetimeSeconds });
     sims.push(sim);
     contenders.push(CONTENDERS[name](sim));
     seen.push({ requests: 0, stalled: 0, failed: 0, failedWith401: 0 });
@@ -102,6 +104,7 @@ export async function day(hours: number, seed: number): Promise<DayRow[]> {
     return {
       contender: name,
       simulatedHours: hours,
+      tokenLifetimeSeconds: lifetimeSeconds,
       requests: counts.requests,
       tokenCalls: stats.tokenCalls,
       api401: stats.api401,

@@ -15,6 +15,8 @@ export interface HotPathRow {
   readonly requestsPerSecond: number;
   /** Median over rounds of (this contender's rate / the floor's rate in the same round). */
   readonly ratioToFloor: number;
+  /** The lowest and highest of those per-round ratios: the noise to read the median against. */
+  readonly ratioRange: readonly [number, number];
 }
 
 export interface HotPathOptions {
@@ -59,7 +61,10 @@ export async function hotPath(options: HotPathOptions): Promise<{ rows: HotPathR
       }
     }
     for (const contender of contenders) await contender.close();
-    const rows = contenders.map((c) => ({ contender: c.name, requestsPerSecond: median(rates.get(c.name)!), ratioToFloor: median(ratios.get(c.name)!) }));
+    const rows = contenders.map((c) => {
+      const own = ratios.get(c.name)!;
+      return { contender: c.name, requestsPerSecond: median(rates.get(c.name)!), ratioToFloor: median(own), ratioRange: [Math.min(...own), Math.max(...own)] as const };
+    });
     return { rows, micro: await micro(sim, options.microTimeMs) };
   } finally {
     agent.destroy();

@@ -1,5 +1,6 @@
 // K replicas as real child processes sharing one simulator (and one Redis, or not).
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/testing';
 
@@ -34,7 +35,20 @@ export interface RunningFleet {
   close(): void;
 }
 
+/** Replicas run the built package: refuse to test a dist/ older than the source. */
+function assertFreshBuild(): void {
+  const root = join(__dirname, '..', '..');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const path = join(dir, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  const built = existsSync(join(root, 'dist', 'index.js')) ? statSync(join(root, 'dist', 'index.js')).mtimeMs : 0;
+  if (built < newest(join(root, 'src'))) throw new Error('dist/ is older than src/: run `npm run build` (npm test does it first)');
+}
+
 export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
+  assertFreshBuild();
   const { sim } = options;
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -28,6 +28,9 @@ export interface RedisServer {
   client(): Redis;
   /** SIGKILL: the server vanishes mid-run. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server hangs (every command waits) and comes back. */
+  pause(): void;
+  resume(): void;
   /** Start again on the same port (empty: nothing is persisted). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -83,12 +86,19 @@ export async function startRedis(): Promise<RedisServer> {
       child.kill('SIGKILL');
       await exited(child);
     },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async restart() {
       await exited(child);
       child = await launch(binary, port);
     },
     async stop() {
       for (const client of clients) client.disconnect();
+      child.kill('SIGCONT');
       child.kill('SIGKILL');
       await exited(child);
     },
