@@ -99,9 +99,11 @@ export class Attachments {
 }
 
 function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): () => void {
-  // The token generation each request carried, marked by this attachment only: two managers on
-  // one instance never take each other's 401s.
-  const carried = new WeakMap<object, number>();
+  // The token generation each request carried, under a key of this attachment's own: two managers
+  // on one instance never take each other's 401s. A property, not a WeakMap entry: a WeakMap insert
+  // per request doubled the interceptors' cost.
+  const carried: unique symbol = Symbol('tokenwarden.carried');
+  type Marked = { [carried]?: number };
   // The last baseURL decision, reused while the inputs are the same strings: most instances send
   // every request to one baseURL.
   let decidedBase: string | undefined;
@@ -151,7 +153,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     // No Authorization header of any casing is there (or only our redaction sentinel, under this
     // name): a plain assignment does what headers.set() would, without its normalising scan.
     (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;
-    carried.set(config, held.gen);
+    (config as Marked)[carried] = held.gen;
     if (config.redact === undefined) config.redact = REDACT_KEYS;
     return config;
   };
@@ -203,18 +205,18 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
   };
 
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const gen = response.config === undefined ? undefined : carried.get(response.config);
+    const gen = (response.config as Marked | undefined)?.[carried];
     if (gen !== undefined) source.accepted(gen);
     return response;
   };
 
   const onError = (error: unknown): Promise<unknown> => {
     const config = (error as AxiosError | null)?.config as Config | undefined;
-    const gen = config === undefined ? undefined : carried.get(config);
+    const gen = (config as Marked | undefined)?.[carried];
     // Not a request that carried our token (a TokenError from the wait passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
     if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
-    return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config)));
+    return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
   };
 
   const requestId = instance.interceptors.request.use(onRequest, undefined, { synchronous: true });
@@ -251,10 +253,12 @@ function hideBearer(error: AxiosError, config: Config): AxiosError {
 }
 
 /** The same request without our old bearer, marked so that a second 401 is returned as it is. */
-function replayOf(config: Config): Config {
+function replayOf(config: Config, mark: symbol): Config {
   const headers = new AxiosHeaders(config.headers);
   headers.delete('Authorization');
-  return { ...config, headers, [REPLAYED]: true };
+  const replay: Config & Record<symbol, unknown> = { ...config, headers, [REPLAYED]: true };
+  delete replay[mark]; // the replay is marked afresh when it is authorized
+  return replay;
 }
 
 const SCHEME = /^[a-z][a-z\d+\-.]*:\/\//i;
