@@ -47,8 +47,9 @@ ${table}
 
 1. **Hot path** (req/s vs floor): requests per second through axios to the simulator with a cached
    token, divided by the floor's (bare axios with a static \`Authorization\` header set once) in the
-   same round; median of ${c.hotPath.rounds} paired rounds of ${c.hotPath.requestsPerRound} requests, ${c.hotPath.concurrency} at a time, in
-   rotating order. Differences of a few percent are noise; the request itself (axios and the
+   same round; median of ${c.hotPath.rounds} paired rounds of ${c.hotPath.requestsPerRound} requests each, ${c.hotPath.concurrency} at a time, the
+   contenders taking turns within a round in ten slices, in rotating order (the range shows the
+   rounds' spread). Differences of a few percent are noise; the request itself (axios and the
    socket) costs about 200 µs, tokenwarden's part of it well under 1 µs (below).
 2. **Cold-start stampede**: ${c.stampede.toLocaleString('en')} concurrent requests at start-up, no token yet. Limit: 1 token call.
 3. **A simulated day** (fake clock, ${c.dayHours} h): one request per simulated second at a random

@@ -1,7 +1,9 @@
 // Figure 1: what each library adds to every request. Requests per second through axios to the
 // loopback simulator with a cached token, as a ratio to bare axios with a static header (the floor).
-// Rounds are short and paired: every contender runs in every round, in rotating order, and the ratio
-// is taken within the round, so drift (GC, CPU frequency, the other core) cancels out.
+// Rounds are paired: every contender runs in every round, and the ratio is taken within the round.
+// Inside a round the contenders take turns in slices of a few hundred requests, in rotating order,
+// so a burst of noise (GC, a neighbour on the VM, the other core) lands on all of them alike
+// instead of on whichever contender happened to be running.
 import http from 'node:http';
 import { startSimulator } from '../../src/testing';
 import { CONTENDERS, fetchToken, type Contender, type ContenderName } from '../contenders';
@@ -28,13 +30,16 @@ export interface HotPathOptions {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function rate(contender: Contender, requests: number, concurrency: number): Promise<number> {
+/** Ms that `requests` requests take, `concurrency` at a time. */
+async function timed(contender: Contender, requests: number, concurrency: number): Promise<number> {
   const started = performance.now();
   for (let sent = 0; sent < requests; sent += concurrency) {
     await Promise.all(Array.from({ length: concurrency }, () => contender.request('/devices/queries/devices/v1')));
   }
-  return (requests / (performance.now() - started)) * 1000;
+  return performance.now() - started;
 }
+
+const SLICES_PER_ROUND = 10;
 
 export async function hotPath(options: HotPathOptions): Promise<{ rows: HotPathRow[]; micro: MicroResult }> {
   // Tokens outlive the run: this measures the cached path only.
@@ -50,11 +55,15 @@ export async function hotPath(options: HotPathOptions): Promise<{ rows: HotPathR
     const rates = new Map<string, number[]>();
     const ratios = new Map<string, number[]>();
     for (let round = 0; round < options.rounds; round++) {
-      const inRound = new Map<string, number>();
-      for (let k = 0; k < contenders.length; k++) {
-        const contender = contenders[(k + round) % contenders.length]!;
-        inRound.set(contender.name, await rate(contender, options.requestsPerRound, options.concurrency));
+      const elapsed = new Map<string, number>(contenders.map((c) => [c.name, 0]));
+      const perSlice = Math.max(options.concurrency, Math.round(options.requestsPerRound / SLICES_PER_ROUND / options.concurrency) * options.concurrency);
+      for (let slice = 0; slice < SLICES_PER_ROUND; slice++) {
+        for (let k = 0; k < contenders.length; k++) {
+          const contender = contenders[(k + round + slice) % contenders.length]!;
+          elapsed.set(contender.name, elapsed.get(contender.name)! + (await timed(contender, perSlice, options.concurrency)));
+        }
       }
+      const inRound = new Map([...elapsed].map(([name, ms]) => [name, ((perSlice * SLICES_PER_ROUND) / ms) * 1000]));
       for (const [name, value] of inRound) {
         rates.set(name, [...(rates.get(name) ?? []), value]);
         ratios.set(name, [...(ratios.get(name) ?? []), value / inRound.get('floor')!]);
