@@ -4,8 +4,11 @@ import type { BenchResults } from './run';
 const ORDER = ['floor', 'tokenwarden', 'tokenwarden (30 s window)', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
 const DASH = '—';
 
-/** The hot path before the optimisation pass: the same micro-benchmark on the commit before it, same machine, median of 5 runs. */
-const BEFORE = { interceptorsNs: 660, interceptorsAbsoluteNs: 801, getTokenNs: 341 };
+/**
+ * The hot path before the optimisation pass: this micro-benchmark (bench/figures/micro.ts, batched)
+ * run on 31c48db, the commit before it, on the project machine, median of 5 runs.
+ */
+const BEFORE = { interceptorsNs: 720, interceptorsAbsoluteNs: 857, getTokenNs: 156 };
 
 type Row = Record<string, unknown> & { figure: string; contender: string };
 
@@ -50,7 +53,10 @@ ${table}
    same round; median of ${c.hotPath.rounds} paired rounds of ${c.hotPath.requestsPerRound} requests each, ${c.hotPath.concurrency} at a time, the
    contenders taking turns within a round in ten slices, in rotating order (the range shows the
    rounds' spread). Differences of a few percent are noise; the request itself (axios and the
-   socket) costs about 200 µs, tokenwarden's part of it well under 1 µs (below).
+   socket) costs about 140 µs, tokenwarden's part of it under 1 µs (below). Clients with an
+   \`async\` request interceptor tend to land a few percent above 1: axios then dispatches each
+   request a microtask later, which seems to suit ten concurrent loopback requests; it is not a
+   cheaper token path.
 2. **Cold-start stampede**: ${c.stampede.toLocaleString('en')} concurrent requests at start-up, no token yet. Limit: 1 token call.
 3. **A simulated day** (fake clock, ${c.dayHours} h): one request per simulated second at a random
    moment within it, 1799 s tokens, a token call that takes 400 ms (the server issues the token
@@ -86,8 +92,9 @@ ${table}
 
 ## tokenwarden's request path
 
-Measured with tinybench on the real interceptors of an attached instance (no network), median
-(before: the same micro-benchmark on the commit before the change, median of 5 runs):
+Measured with tinybench on the real interceptors of an attached instance (no network), per call,
+median of batches of 1,000 calls (before: the same micro-benchmark on 31c48db, the commit before
+the change, same machine, median of 5 runs):
 
 | | before | after |
 |---|---|---|
@@ -102,8 +109,10 @@ normalising scans); a relative URL is told apart from an absolute one by its fir
 baseURL decision is cached against the same strings; an absolute URL is matched against the
 canonical allowed origins as a prefix (no \`URL\` object unless it fails); the system clock is read
 without wrapper layers; \`getToken()\` returns one resolved promise per token instead of a new one
-per call. Most of a cached \`getToken()\`'s cost is the \`await\` itself; the change only removes an
-allocation, within the noise.
+per call; each attachment marks the requests it authorized with a symbol of its own (a WeakMap
+entry per request, tried first, cost as much again as everything else). Most of a cached
+\`getToken()\`'s cost is the \`await\` itself; the change only removes an allocation, within the
+noise.
 `;
   return { table, markdown };
 }
