@@ -37,7 +37,7 @@ const statusOf = (promise: Promise<{ status: number }>): Promise<number> =>
 /** A token call as the hand-written clients make it: CrowdStrike's form POST. */
 export async function fetchToken(sim: Simulator, http: AxiosInstance = axios.create()): Promise<{ access_token: string; expires_in: number }> {
   const body = new URLSearchParams({ client_id: sim.clientId, client_secret: sim.clientSecret });
-  return (await http.post(`${sim.url}/oauth2/token`, body.toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).data;
+  return (await http.post(sim.tokenUrl, body.toString(), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).data;
 }
 
 function viaAxios(name: string, api: AxiosInstance, close: () => Promise<void> = async () => undefined): Contender {
@@ -73,7 +73,7 @@ export const CONTENDERS: Record<ContenderName, (sim: Simulator, options?: Conten
   'axios-token-interceptor': (sim) => {
     const api = axios.create({ baseURL: sim.url, maxRedirects: 0 });
     const getClientCredentials = oauth.client(axios.create(), {
-      url: `${sim.url}/oauth2/token`,
+      url: sim.tokenUrl,
       grant_type: 'client_credentials',
       client_id: sim.clientId,
       client_secret: sim.clientSecret,

@@ -1,7 +1,7 @@
 // The benchmark's table and docs/performance.md, from one run's results.
+import { CONTENDERS } from './contenders';
 import type { BenchResults } from './run';
 
-const ORDER = ['floor', 'tokenwarden', 'tokenwarden (30 s window)', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
 const DASH = '—';
 
 /**
@@ -20,7 +20,7 @@ export function performanceDoc(run: BenchResults): { table: string; markdown: st
     '| contender | req/s vs floor (range over rounds) | stampede: token calls | day: token calls | day: 401s | day: replayed | day: stalled | day: failed | CrowdStrike budget: peak 401s/min (of 15) | slow endpoint p50 / p99 / max (ms) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const name of ORDER) {
+  for (const name of Object.keys(CONTENDERS)) {
     const hot = find('hot-path', name);
     const herd = find('stampede', name);
     const d = find('day', name);

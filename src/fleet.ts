@@ -1,7 +1,7 @@
 // The manager's side of the token store: every call bounded by a timeout, a failing store turned
 // into an outage (one `error` event, each process on its own token meanwhile), and the single
 // flight across everyone who shares the store.
-import { noop, sleep } from './clock';
+import { noop, sleep, unrefTimer } from './clock';
 import { TokenError } from './errors';
 import type { AccessToken, Clock, StoreLock, StoredToken, TokenStore } from './types';
 
@@ -39,7 +39,7 @@ export class Fleet {
     return this.#store.shared === true;
   }
 
-  read(): Promise<StoredToken | undefined> {
+  #read(): Promise<StoredToken | undefined> {
     return this.#call(() => this.#store.get(this.#key)).then((outcome) => (outcome.ok ? outcome.value : undefined));
   }
 
@@ -62,7 +62,7 @@ export class Fleet {
    */
   async claim(fresh: (token: StoredToken) => boolean, signal: AbortSignal): Promise<Claim> {
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
-      const token = await this.read();
+      const token = await this.#read();
       if (token !== undefined && fresh(token)) return { token };
       const lock = this.#store.lock;
       if (lock === undefined) return { lock: undefined };
@@ -76,7 +76,7 @@ export class Fleet {
       }
       if (taken.value !== undefined) {
         // The last holder may have published between our read and our lock.
-        const again = await this.read();
+        const again = await this.#read();
         if (again !== undefined && fresh(again)) {
           taken.value.release().catch(noop);
           return { token: again };
@@ -119,8 +119,7 @@ export class Fleet {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref?.();
+    timer = unrefTimer(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
 }

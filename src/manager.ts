@@ -158,7 +158,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     if (held === undefined) return false;
     this.#fleet.invalidate(held.token.accessToken);
     // Back off when new tokens keep being refused (an API that answers 401 for other reasons).
-    if (this.#unauthorizedStreak++ > 0) this.#gate.closeFor(backoffMs(this.#unauthorizedStreak - 1, this.#retry));
+    if (++this.#unauthorizedStreak > 1) this.#gate.closeFor(backoffMs(this.#unauthorizedStreak - 1, this.#retry));
     return true;
   }
 
@@ -289,9 +289,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       await inflight;
     }
     const held = this.#slot.current;
+    const live = this.#slot.decide() !== 'must-refresh';
     this.#slot.current = undefined;
     const revokeToken = this.#provider.revokeToken;
-    if (revoke && held !== undefined && revokeToken !== undefined && held.plan.useUntil.remaining(instant(this.#clock)) > 0) {
+    if (revoke && held !== undefined && revokeToken !== undefined && live) {
       try {
         await revokeToken.call(this.#provider, held.token, this.#context);
         this.#fleet.invalidate(held.token.accessToken);

@@ -1,7 +1,7 @@
 // The token a manager holds, and the one it last gave up: which may be sent now, what a new one
 // replaces, what a stored one is worth. State and decisions only; the manager does the I/O.
 import type { HeldToken } from './axios';
-import { instant } from './clock';
+import { instant, type Instant } from './clock';
 import { TokenError } from './errors';
 import { decideByPlan, planFor, type RefreshDecision, type RefreshPolicy, type TokenPlan } from './policy';
 import type { AccessToken, Clock } from './types';
@@ -40,9 +40,8 @@ export class TokenSlot {
 
   /** Serve `token` from now on; `renewed` is false when it is the token we already had. */
   put(token: AccessToken, provider: string): { held: Held; renewed: boolean } {
-    const now = instant(this.#clock);
-    const plan = planFor(token, now, this.#policy);
-    if (decideByPlan(plan, now.wall, now.mono) === 'must-refresh') {
+    const { plan, now, decision } = this.#judge(token);
+    if (decision === 'must-refresh') {
       throw new TokenError('invalid_response', `${provider} token arrived with ${Math.max(0, token.expiresAt - now.wall)} ms of life left, too little to use`);
     }
     const previous = this.current ?? this.retired?.held;
@@ -81,7 +80,13 @@ export class TokenSlot {
   /** A token from the store is worth adopting: not ours, not one we gave up, and not due for refresh. */
   isFresher(token: AccessToken): boolean {
     if (token.accessToken === this.current?.token.accessToken || token.accessToken === this.retired?.held.token.accessToken) return false;
+    return this.#judge(token).decision === 'use';
+  }
+
+  /** What `token` would be worth if it arrived now. */
+  #judge(token: AccessToken): { plan: TokenPlan; now: Instant; decision: RefreshDecision } {
     const now = instant(this.#clock);
-    return decideByPlan(planFor(token, now, this.#policy), now.wall, now.mono) === 'use';
+    const plan = planFor(token, now, this.#policy);
+    return { plan, now, decision: decideByPlan(plan, now.wall, now.mono) };
   }
 }

@@ -3,7 +3,7 @@
 // (it holds the token).
 import { inspect } from 'node:util';
 import { TokenError } from './errors';
-import type { RawResponse } from './http';
+import { parseJson, type RawResponse } from './http';
 import type { AccessToken } from './types';
 
 export const DEFAULT_LIFETIME_MS = 10 * 60_000;
@@ -18,10 +18,8 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
   const fail = (problem: string) =>
     new TokenError('invalid_response', `${what} answered HTTP ${response.status} but ${problem}`, { status: response.status });
 
-  let body: unknown;
-  try {
-    body = JSON.parse(response.body);
-  } catch {
+  const body = parseJson(response.body);
+  if (body === undefined) {
     const type = response.headers['content-type'] ?? 'no content type';
     throw fail(`the body is not JSON (${type}, ${response.body.length} characters)`);
   }
@@ -81,12 +79,11 @@ const REDACTED_VIEW = Symbol.for('nodejs.util.inspect.custom');
  */
 export function accessTokenOf(fields: AccessToken): AccessToken {
   const token = { ...fields };
-  Object.defineProperty(token, REDACTED_VIEW, {
-    enumerable: false,
-    value: function (this: AccessToken, depth: number, options: object) {
-      const { accessToken: _hidden, ...rest } = this;
-      return `AccessToken ${inspect({ accessToken: '[redacted]', ...rest }, { ...options, depth })}`;
-    },
-  });
+  Object.defineProperty(token, REDACTED_VIEW, { enumerable: false, value: redactedView });
   return Object.freeze(token);
+}
+
+function redactedView(this: AccessToken, depth: number, options: object): string {
+  const { accessToken: _hidden, ...rest } = this;
+  return `AccessToken ${inspect({ accessToken: '[redacted]', ...rest }, { ...options, depth })}`;
 }

@@ -1,7 +1,8 @@
 import axios, { type AxiosInstance } from 'axios';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TokenManager, clientCredentials, crowdstrike, onelogin, type TokenError, type TokenManagerOptions, type TokenProvider } from '../../src';
+import { TokenManager, type TokenError, type TokenManagerOptions } from '../../src';
+import { providerFor } from '../../scripts/chaos/harness';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/testing';
 import type { AccessToken, RefreshReason } from '../../src/types';
 
@@ -11,17 +12,7 @@ export const DIALECTS: readonly DialectName[] = ['crowdstrike', 'onelogin', 'oau
 /** Fast back-off for tests whose subject is not the back-off itself. */
 export const FAST_RETRY = { minTimeout: 20, maxTimeout: 100, randomize: false } as const;
 
-export function providerFor(sim: Simulator, overrides: { clientSecret?: string } = {}): TokenProvider {
-  const creds = { clientId: sim.clientId, clientSecret: overrides.clientSecret ?? sim.clientSecret };
-  switch (sim.dialectName) {
-    case 'crowdstrike':
-      return crowdstrike({ ...creds, baseUrl: sim.url });
-    case 'onelogin':
-      return onelogin({ ...creds, baseUrl: sim.url });
-    default:
-      return clientCredentials({ ...creds, tokenUrl: sim.tokenUrl, revocationUrl: sim.revokeUrl, baseUrl: sim.url });
-  }
-}
+export { providerFor };
 
 export interface Recorded {
   refresh: { token: AccessToken; reason: RefreshReason }[];

@@ -2,6 +2,7 @@
 // that spans several refreshes: request latency per contender. A refresh that runs in the
 // background costs requests nothing; one that runs in their path costs them the 2 s.
 import { startSimulator, type Simulator } from '../../src/testing';
+import { delay } from '../../src/testing/wire';
 import { CONTENDERS, fetchToken, type Contender, type ContenderName } from '../contenders';
 
 export const SLOW_CONTENDERS: readonly ContenderName[] = ['floor', 'tokenwarden', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
@@ -61,7 +62,7 @@ export async function slowEndpoint({ seconds, intervalMs, lifetimeSeconds = 10, 
           ),
         );
       });
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await delay(intervalMs);
     }
     await Promise.all(pending);
     const series = contenders.map((contender, i): LatencySeries => ({

@@ -20,8 +20,6 @@ export interface Rig {
   readonly sim: Simulator;
   readonly manager: TokenManager;
   readonly api: AxiosInstance;
-  /** Wall-clock ms at which the token in use expires. */
-  expiresAt: number;
 }
 
 export interface World {
@@ -79,8 +77,9 @@ export function seeded(seed: number): () => number {
   };
 }
 
-function providerFor(sim: Simulator): TokenProvider {
-  const credentials = { clientId: sim.clientId, clientSecret: sim.clientSecret };
+/** The provider a client of `sim` uses (a wrong `clientSecret` for the bad-credentials paths). */
+export function providerFor(sim: Simulator, overrides: { clientSecret?: string } = {}): TokenProvider {
+  const credentials = { clientId: sim.clientId, clientSecret: overrides.clientSecret ?? sim.clientSecret };
   if (sim.dialectName === 'crowdstrike') return crowdstrike({ ...credentials, baseUrl: sim.url });
   if (sim.dialectName === 'onelogin') return onelogin({ ...credentials, baseUrl: sim.url });
   return clientCredentials({ ...credentials, tokenUrl: sim.tokenUrl, revocationUrl: sim.revokeUrl, baseUrl: sim.url });
@@ -139,9 +138,8 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
     const manager = new TokenManager({ provider: providerFor(sim) });
     const api = axios.create({ maxRedirects: 0 });
     manager.attach(api);
-    const rig: Rig = { dialect: provider.dialect, sim, manager, api, expiresAt: 0 };
+    const rig: Rig = { dialect: provider.dialect, sim, manager, api };
     const seen: Traffic = { requests: 0, ok: 0, stalls: 0, failedByCode: {}, otherFailures: [], errorEvents: 0, outageMarks: [] };
-    manager.on('refresh', (token) => void (rig.expiresAt = token.expiresAt));
     manager.on('error', () => void seen.errorEvents++);
     rigs.push(rig);
     traffic.push(seen);

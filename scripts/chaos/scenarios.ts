@@ -5,7 +5,6 @@ import { seeded, type PlannedEvent, type ProviderPlan, type WorldPlan } from './
 
 export type ScenarioName = 'long-run' | 'chaos' | 'clock';
 export const SCENARIOS: readonly ScenarioName[] = ['long-run', 'chaos', 'clock'];
-export const ALL_DIALECTS: readonly DialectName[] = ['crowdstrike', 'onelogin', 'oauth2'];
 
 const HOUR = 3600;
 

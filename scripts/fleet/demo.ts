@@ -3,6 +3,7 @@
 // traffic. Prints token calls per token lifetime: with the store the fleet costs what one process
 // costs; without it, K times that.
 import { startSimulator } from '../../src/testing';
+import { delay } from '../../src/testing/wire';
 import { startFleet } from './fleet';
 import { INSTALL_REDIS, redisServerBinary, startRedis } from './redis-server';
 
@@ -16,7 +17,7 @@ async function run(size: number, redisPort: number | undefined) {
   try {
     const fleet = await startFleet({ size, sim, ...(redisPort !== undefined && { redisPort }), refreshWindowMs: REFRESH_WINDOW_MS });
     fleet.go();
-    await new Promise((resolve) => setTimeout(resolve, RUN_SECONDS * 1000));
+    await delay(RUN_SECONDS * 1000);
     const reports = await fleet.stop();
     const requests = reports.reduce((sum, r) => sum + r.requests, 0);
     const failed = reports.reduce((sum, r) => sum + Object.values(r.failed).reduce((a, b) => a + b, 0), 0);

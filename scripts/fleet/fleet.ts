@@ -24,7 +24,6 @@ export interface FleetOptions {
 }
 
 export interface RunningFleet {
-  readonly replicas: readonly ChildProcess[];
   /** Start the traffic everywhere. */
   go(): void;
   /** SIGKILL one replica (it reports nothing). */
@@ -79,7 +78,6 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
   for (const replica of replicas) replica.send('start');
   await Promise.all(ready);
   return {
-    replicas,
     go: () => replicas.forEach((replica) => replica.send('go')),
     kill(pid) {
       killed.add(pid);

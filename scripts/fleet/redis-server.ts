@@ -23,7 +23,6 @@ export const INSTALL_REDIS = 'redis-server not found; install it with `apt-get i
 
 export interface RedisServer {
   readonly port: number;
-  readonly url: string;
   /** A new client; closed by stop(). */
   client(): Redis;
   /** SIGKILL: the server vanishes mid-run. */
@@ -75,7 +74,6 @@ export async function startRedis(): Promise<RedisServer> {
   const exited = (proc: ChildProcess) => (proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => proc.once('exit', () => resolve())));
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
     client() {
       const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
       client.on('error', () => undefined); // reconnects on its own; the tests watch the outcomes

@@ -71,7 +71,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
     ...provider,
     revokeToken(token, context) {
       const body = form({ token: token.accessToken, token_type_hint: 'access_token', ...auth.fields });
-      return requestRevoke(context, { url: revocationUrl, headers, body, secrets: [...secrets, token.accessToken] }, REVOKE);
+      return requestRevoke(context, { url: revocationUrl, headers, body, secrets }, token, REVOKE);
     },
   };
 }

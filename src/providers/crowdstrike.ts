@@ -3,7 +3,7 @@
 import { ConfigError } from '../errors';
 import { basicCredential, secretForms } from '../http';
 import type { AccessToken, ProviderContext, TokenProvider } from '../types';
-import { credential, form, httpUrl, optionalString, pick, requestRevoke, requestToken, type Dialect } from './shared';
+import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
 export type CrowdStrikeCloud = 'us-1' | 'us-2' | 'us-3' | 'eu-1' | 'us-gov-1' | 'us-gov-2';
 
@@ -54,6 +54,7 @@ const dialect = (what: string): Dialect => ({
   badCredentials: (status, _body, message = '') =>
     (status === 403 && !/access denied|customer id/i.test(message)) || (status === 400 && /clientid/i.test(message)),
 });
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const TOKEN = dialect('token endpoint');
 const REVOKE = dialect('revoke endpoint');
 
@@ -73,7 +74,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   if (requested !== 'auto' && !fixedCloud) {
     throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(requested)}`);
   }
-  const fixedUrl = options.baseUrl === undefined ? undefined : httpUrl(options.baseUrl, 'baseUrl', who);
+  const fixedUrl = optionalUrl(options.baseUrl, 'baseUrl', who);
 
   const basic = basicCredential(clientId, clientSecret);
   const secrets = [...secretForms(clientSecret), basic];
@@ -81,21 +82,14 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   let baseUrl = fixedUrl ?? urls[fixedCloud ?? 'us-1'];
   let discovering = fixedUrl === undefined && fixedCloud === undefined;
 
+  const tokenBody = form({ client_id: clientId, client_secret: clientSecret, member_cid: memberCid });
+  const revokeHeaders = { ...FORM, Authorization: `basic ${basic}` };
+
   const tokenAt = (host: string, context: ProviderContext) =>
-    requestToken(context, {
-      url: `${host}/oauth2/token`,
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: form({ client_id: clientId, client_secret: clientSecret, member_cid: memberCid }),
-      secrets,
-    }, TOKEN);
+    requestToken(context, { url: `${host}/oauth2/token`, headers: FORM, body: tokenBody, secrets }, TOKEN);
 
   const revokeAt = (host: string, token: AccessToken, context: ProviderContext) =>
-    requestRevoke(context, {
-      url: `${host}/oauth2/revoke`,
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `basic ${basic}` },
-      body: form({ token: token.accessToken }),
-      secrets: [...secrets, token.accessToken],
-    }, REVOKE);
+    requestRevoke(context, { url: `${host}/oauth2/revoke`, headers: revokeHeaders, body: form({ token: token.accessToken }), secrets }, token, REVOKE);
 
   return {
     name: 'crowdstrike',
@@ -113,7 +107,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
       const home = parseCloud(response.headers['x-cs-region']);
       discovering = false;
       if (home === undefined || urls[home] === baseUrl) {
-        cloud = home ?? cloud ?? 'us-1';
+        cloud = home ?? 'us-1';
         return token;
       }
       // The credentials live in another cloud. Like gofalcon, hand the discovery token back to
@@ -129,8 +123,9 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
     // Another replica discovered the cloud and shared its token: take its cloud, if it is one of
     // ours (a store's word never sends the bearer to a host we do not know).
     adoptBaseUrl(shared) {
+      if (!discovering) return;
       const home = (Object.keys(urls) as CrowdStrikeCloud[]).find((name) => urls[name] === shared);
-      if (!discovering || home === undefined) return;
+      if (home === undefined) return;
       discovering = false;
       cloud = home;
       baseUrl = urls[home];

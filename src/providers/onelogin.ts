@@ -4,7 +4,7 @@
 import { ConfigError } from '../errors';
 import { basicCredential, secretForms } from '../http';
 import type { TokenProvider } from '../types';
-import { credential, httpUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
+import { credential, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
 export interface OneLoginOptions {
   clientId: string;
@@ -21,20 +21,14 @@ const dialect = (what: string): Dialect => ({
   badCredentials: (status) => status === 401,
 });
 const TOKEN = dialect('token endpoint');
+const TOKEN_BODY = JSON.stringify({ grant_type: 'client_credentials' });
 const REVOKE = dialect('revoke endpoint');
 
 export function onelogin(options: OneLoginOptions): TokenProvider {
   const who = 'onelogin()';
   const clientId = credential(options?.clientId, 'clientId', who);
   const clientSecret = credential(options?.clientSecret, 'clientSecret', who);
-  let baseUrl: string;
-  if (options.baseUrl !== undefined) {
-    baseUrl = httpUrl(options.baseUrl, 'baseUrl', who);
-  } else if (typeof options.subdomain === 'string' && /^[a-z0-9][a-z0-9-]*$/i.test(options.subdomain)) {
-    baseUrl = `https://${options.subdomain.toLowerCase()}.onelogin.com`;
-  } else {
-    throw new ConfigError('subdomain', `${who}: give subdomain (e.g. 'acme' for acme.onelogin.com) or baseUrl`);
-  }
+  const baseUrl = optionalUrl(options.baseUrl, 'baseUrl', who) ?? subdomainUrl(options.subdomain, who);
   const basic = basicCredential(clientId, clientSecret);
   const secrets = [...secretForms(clientSecret), basic];
   const headers = { 'Content-Type': 'application/json', Authorization: `Basic ${basic}` };
@@ -46,13 +40,18 @@ export function onelogin(options: OneLoginOptions): TokenProvider {
     reusesTokens: true,
 
     async fetchToken(context) {
-      const call = { url: `${baseUrl}/auth/oauth2/v2/token`, headers, body: JSON.stringify({ grant_type: 'client_credentials' }), secrets };
+      const call = { url: `${baseUrl}/auth/oauth2/v2/token`, headers, body: TOKEN_BODY, secrets };
       return (await requestToken(context, call, TOKEN)).token;
     },
 
     revokeToken(token, context) {
       const body = JSON.stringify({ access_token: token.accessToken });
-      return requestRevoke(context, { url: `${baseUrl}/auth/oauth2/revoke`, headers, body, secrets: [...secrets, token.accessToken] }, REVOKE);
+      return requestRevoke(context, { url: `${baseUrl}/auth/oauth2/revoke`, headers, body, secrets }, token, REVOKE);
     },
   };
+}
+
+function subdomainUrl(subdomain: unknown, who: string): string {
+  if (typeof subdomain === 'string' && /^[a-z0-9][a-z0-9-]*$/i.test(subdomain)) return `https://${subdomain.toLowerCase()}.onelogin.com`;
+  throw new ConfigError('subdomain', `${who}: give subdomain (e.g. 'acme' for acme.onelogin.com) or baseUrl`);
 }

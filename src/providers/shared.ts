@@ -22,10 +22,12 @@ export async function requestToken(context: ProviderContext, call: TokenCall, di
   throw failureOf(response, call, dialect, context);
 }
 
-export async function requestRevoke(context: ProviderContext, call: TokenCall, dialect: Dialect): Promise<void> {
-  const response = await post(context, call);
+/** Revoke `token`: it joins the secrets no error may show. */
+export async function requestRevoke(context: ProviderContext, call: TokenCall, token: AccessToken, dialect: Dialect): Promise<void> {
+  const revoking = { ...call, secrets: [...call.secrets, token.accessToken] };
+  const response = await post(context, revoking);
   if (response.status >= 200 && response.status < 300) return;
-  throw failureOf(response, call, dialect, context);
+  throw failureOf(response, revoking, dialect, context);
 }
 
 function failureOf(response: RawResponse, call: TokenCall, dialect: Dialect, context: ProviderContext) {

@@ -8,6 +8,9 @@ import { accessTokenOf } from '../token-response';
 import type { StoredToken } from '../types';
 
 const VERSION = 'tw1';
+/** Characters of the token's (keyed) hash that name it in a value. */
+const FINGERPRINT_LENGTH = 22;
+const VALUE_FORMAT = new RegExp(`^${VERSION}\\.[\\w-]{${FINGERPRINT_LENGTH}}\\.([pe])([\\w-]+)$`);
 
 export interface Codec {
   encode(token: StoredToken, keyName: string): string;
@@ -30,7 +33,7 @@ export function parseKey(key: Buffer | string | undefined): Buffer | undefined {
 export function codec(key: Buffer | undefined, encrypt: boolean): Codec {
   if (encrypt && key === undefined) throw new ConfigError('encrypt', 'redisStore(): encrypt needs an encryptionKey');
   const fingerprint = (accessToken: string) =>
-    (key ? createHmac('sha256', key) : createHash('sha256')).update(accessToken).digest('base64url').slice(0, 22);
+    (key ? createHmac('sha256', key) : createHash('sha256')).update(accessToken).digest('base64url').slice(0, FINGERPRINT_LENGTH);
   const prefixFor = (accessToken: string) => `${VERSION}.${fingerprint(accessToken)}.`;
 
   return {
@@ -45,7 +48,7 @@ export function codec(key: Buffer | undefined, encrypt: boolean): Codec {
     },
     decode(value, keyName) {
       if (value === null) return undefined;
-      const match = /^tw1\.[\w-]{22}\.([pe])([\w-]+)$/.exec(value);
+      const match = VALUE_FORMAT.exec(value);
       if (!match) throw new Error('the stored token is not in a format this version writes');
       let json: Buffer;
       const raw = Buffer.from(match[2]!, 'base64url');

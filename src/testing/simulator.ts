@@ -150,12 +150,15 @@ export class Simulator {
 
   /** Revoke one token server side. Returns whether it was live. */
   revoke(token: string): boolean {
-    const issued = this.#tokens.get(token);
-    if (issued === undefined || issued.revoked || issued.expiresAt <= this.now()) return false;
+    if (!this.isLive(token)) return false;
+    this.#markRevoked(token, this.#tokens.get(token)!);
+    return true;
+  }
+
+  #markRevoked(token: string, issued: IssuedToken): void {
     issued.revoked = true;
     this.stats.tokensRevoked++;
     if (this.#reusable.get(issued.client) === token) this.#reusable.delete(issued.client);
-    return true;
   }
 
   /** When `token` was issued, or undefined if we never issued it. */
@@ -274,11 +277,7 @@ export class Simulator {
     }
     if (claim.problem || claim.token === undefined) return this.#send(res, d.error(400, claim.problem ?? 'token missing'));
     const issued = this.#tokens.get(claim.token);
-    if (issued && !issued.revoked) {
-      issued.revoked = true;
-      this.stats.tokensRevoked++;
-      if (this.#reusable.get(issued.client) === claim.token) this.#reusable.delete(issued.client);
-    }
+    if (issued && !issued.revoked) this.#markRevoked(claim.token, issued);
     // RFC 7009: 200 even for tokens it does not know.
     this.#send(res, { status: 200, body: d.revokeOk() });
   }
