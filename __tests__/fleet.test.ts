@@ -106,7 +106,7 @@ describeWithRedis('a fleet sharing one token through Redis', () => {
   test('the lock holder dies during its token call: another replica takes over within the lease', async () => {
     const lease = 1_000;
     const fleet = await startFleet({ size: K, sim, redisPort: redis.port, refreshWindowMs: WINDOW_MS, lockLeaseMs: lease });
-    const lockKey = `${storeKey(crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }).identity)}:lock`;
+    const lockKey = `${storeKey(crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }))}:lock`;
     sim.failNext(1, 'hang'); // the next token call never answers
     fleet.go();
     let holder: string | null = null;

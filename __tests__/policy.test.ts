@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Deadline, RefreshTimer } from '../src/clock';
 import { decide, decideByPlan, nextRefresh, planFor, refreshLeadMs, retryIn, safetyMarginMs, type RefreshDecision } from '../src/policy';
-import { backoffMs, DEFAULT_RETRY } from '../src/retry';
+import { DEFAULT_RETRY } from '../src/retry';
+import { backoffMs } from '../src/pacer';
 
 const policy = { refreshWindowMs: 5 * 60_000 };
 const MIN = 60_000;
@@ -19,11 +20,16 @@ describe('refresh decision (pure)', () => {
     // OneLogin, 10 h
     ['OneLogin fresh', 9 * 60 * MIN, 36_000_000, 'use'],
     ['OneLogin in window', 4 * MIN, 36_000_000, 'refresh'],
-    // a 4-second test token: window capped at half (2 s), margin 10% (400 ms)
+    // a 4-second test token: window capped at half (2 s), margin 1 s (a whole-second server may
+    // have rounded its issue time down by up to 1 s)
     ['4 s token after 1.9 s', 2_100, 4_000, 'use'],
     ['4 s token after 2 s', 2_000, 4_000, 'refresh'],
-    ['4 s token near its end', 401, 4_000, 'refresh'],
-    ['4 s token at its margin', 400, 4_000, 'must-refresh'],
+    ['4 s token near its end', 1_001, 4_000, 'refresh'],
+    ['4 s token at its margin', 1_000, 4_000, 'must-refresh'],
+    // a 2-second token: a quarter of its life (0.5 s); a 20-second one: 2 s (10%)
+    ['2 s token at its margin', 500, 2_000, 'must-refresh'],
+    ['2 s token just above it', 501, 2_000, 'refresh'],
+    ['20 s token at its margin', 2_000, 20_000, 'must-refresh'],
     ['NaN remaining', Number.NaN, 4_000, 'must-refresh'],
   ])('%s', (_name, remaining, lifetime, expected) => {
     expect(decide(remaining, lifetime, policy)).toBe(expected);
@@ -34,7 +40,9 @@ describe('refresh decision (pure)', () => {
     expect(refreshLeadMs(1799_000, policy)).toBe(5 * MIN);
     expect(refreshLeadMs(1799_000, { refreshWindowMs: 60 * MIN })).toBe(899_500);
     expect(safetyMarginMs(36_000_000)).toBe(5_000);
-    expect(safetyMarginMs(4_000)).toBe(400);
+    expect(safetyMarginMs(4_000)).toBe(1_000);
+    expect(safetyMarginMs(10_000)).toBe(1_000);
+    expect(safetyMarginMs(2_000)).toBe(500);
     // a zero window still refreshes before the margin, never after it
     expect(refreshLeadMs(1799_000, { refreshWindowMs: 0 })).toBe(5_000);
   });

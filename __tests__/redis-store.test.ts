@@ -2,8 +2,9 @@
 // lease, encryption at rest, and two managers in one process sharing one token through it.
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { TokenManager, TokenError, storeKey, type AccessToken } from '../src';
+import { TokenManager, TokenError, storeKey, type AccessToken, type StoredEntry } from '../src';
 import { redisStore } from '../src/redis';
+import { keyring } from '../src/seal';
 import { accessTokenOf } from '../src/token-response';
 import { axios, cleanup, providerFor, record, settle, sleep, track } from './helpers/setup';
 import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
@@ -11,6 +12,7 @@ import { startSimulator } from '../src/testing';
 
 const token = (value: string, lifetimeMs = 60_000): AccessToken =>
   accessTokenOf({ accessToken: value, tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + lifetimeMs });
+const entry = (tag: string, sealed: string): StoredEntry => ({ tag, sealed });
 
 describeWithRedis('tokenwarden/redis', () => {
   let redis: RedisServer;
@@ -25,22 +27,25 @@ describeWithRedis('tokenwarden/redis', () => {
     await client.flushall();
   });
 
-  test('a token goes in and comes out; its key lives as long as the token', async () => {
+  test('an entry goes in and comes out with the TTL left; its key lives as long as the token', async () => {
     const store = redisStore({ client });
-    await store.set('k1', token('tok-one', 60_000), 60_000);
-    expect((await store.get('k1'))?.accessToken).toBe('tok-one');
+    await store.set('k1', entry('tag-one', 'sealed-one'), 60_000);
+    const read = await store.get('k1');
+    expect(read).toMatchObject({ tag: 'tag-one', sealed: 'sealed-one' });
+    expect(read!.ttlMs).toBeGreaterThan(58_000);
+    expect(read!.ttlMs).toBeLessThanOrEqual(60_000);
     const ttl = await client.pttl('k1');
     expect(ttl).toBeGreaterThan(58_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
     expect(await store.get('missing')).toBeUndefined();
   });
 
-  test('delete with a token removes only that token: a late 401 for an old token keeps the new one', async () => {
+  test('delete with a tag removes only that token: a late 401 for an old token keeps the new one', async () => {
     const store = redisStore({ client });
-    await store.set('k2', token('tok-new'), 60_000);
-    await store.delete('k2', 'tok-old');
-    expect((await store.get('k2'))?.accessToken).toBe('tok-new');
-    await store.delete('k2', 'tok-new');
+    await store.set('k2', entry('tag-new', 'sealed-new'), 60_000);
+    await store.delete('k2', 'tag-old');
+    expect((await store.get('k2'))?.tag).toBe('tag-new');
+    await store.delete('k2', 'tag-new');
     expect(await store.get('k2')).toBeUndefined();
   });
 
@@ -63,37 +68,62 @@ describeWithRedis('tokenwarden/redis', () => {
     expect(await store.lock!('k4')).toBeDefined();
   });
 
-  test('encrypted at rest: the stored value shows no token; another key cannot read it, and says why', async () => {
+  test('encryptionKey adds a second layer: the raw value hides the sealed text, and other keys cannot read it', async () => {
     const key = randomBytes(32);
     const store = redisStore({ client, encryptionKey: key.toString('base64') });
-    await store.set('k5', token('tok-secret-value-123'), 60_000);
+    await store.set('k5', entry('tag-five', 'the-sealed-text'), 60_000);
     const raw = await client.get('k5');
-    expect(raw).not.toContain('tok-secret-value-123');
-    expect(raw).toMatch(/^tw1\.[\w-]{22}\.e/);
-    expect((await store.get('k5'))?.accessToken).toBe('tok-secret-value-123');
-    const other = redisStore({ client, encryptionKey: randomBytes(32) });
-    await expect(other.get('k5')).rejects.toThrow(/same encryptionKey/);
-    const none = redisStore({ client });
-    await expect(none.get('k5')).rejects.toThrow(/no encryptionKey/);
+    expect(raw).not.toContain('the-sealed-text');
+    expect(raw).toMatch(/^tw2\.tag-five\.e/);
+    expect(await store.get('k5')).toMatchObject({ tag: 'tag-five', sealed: 'the-sealed-text' });
+    // Another encryptionKey, or none, cannot read it: it is no entry for them (and gets overwritten).
+    expect(await redisStore({ client, encryptionKey: randomBytes(32) }).get('k5')).toBeUndefined();
+    expect(await redisStore({ client }).get('k5')).toBeUndefined();
     // The ciphertext is bound to its key name: moved elsewhere it does not decrypt.
-    await client.set('k6', raw!);
-    await expect(store.get('k6')).rejects.toThrow(/same encryptionKey/);
+    await client.set('k6', raw!, 'PX', 60_000);
+    expect(await store.get('k6')).toBeUndefined();
+    // With an encryptionKey, a value without that layer is one this store did not write.
+    await redisStore({ client }).set('k8', entry('tag-planted', 'planted'), 60_000);
+    expect(await store.get('k8')).toBeUndefined();
     expect(() => redisStore({ client, encryptionKey: 'too-short' })).toThrow(/32 bytes/);
   });
 
-  test("a stored token's expiry is bounded by the key's TTL (Redis's clock, not the writer's)", async () => {
-    const store = redisStore({ client });
+  test("a shared token's expiry is bounded by the key's TTL (Redis's clock, not the writer's)", async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    const provider = providerFor(sim);
     // A writer whose wall clock runs an hour ahead: the token looks an hour longer-lived than it is.
-    await store.set('k7', token('tok-skewed', 3_600_000 + 2_000), 2_000);
-    const read = await store.get('k7');
-    expect(read?.expiresAt).toBeLessThanOrEqual(Date.now() + 2_000);
+    const keys = keyring(provider.identity, sim.clientSecret);
+    const skewed = token('tok-skewed', 3_600_000 + 2_000);
+    await redisStore({ client }).set(keys.key, keys.seal({ token: skewed, baseUrl: sim.url }), 2_000);
+    const tokens = new TokenManager({ provider, store: redisStore({ client }) });
+    track(() => tokens.dispose());
+    const events = record(tokens);
+    expect(await tokens.getToken()).toBe('tok-skewed');
+    expect(sim.stats.tokenCalls).toBe(0);
+    expect(events.refresh[0]!.token.expiresAt).toBeLessThanOrEqual(Date.now() + 2_000);
   });
 
-  test('with encryption on, a plaintext value (one we did not write) is refused', async () => {
-    await redisStore({ client }).set('k8', token('tok-planted'), 60_000);
-    await expect(redisStore({ client, encryptionKey: randomBytes(32) }).get('k8')).rejects.toThrow(/not encrypted/);
+  test('keys name no credentials, and hold nothing a reader without the secret can use', async () => {
+    const sim = await startSimulator({ dialect: 'crowdstrike' });
+    track(() => sim.close());
+    const tokens = new TokenManager({ provider: providerFor(sim), store: redisStore({ client }) });
+    track(() => tokens.dispose());
+    const value = await tokens.getToken();
+    const key = storeKey(providerFor(sim));
+    // A keyed hash under the secret, in a Redis Cluster hash tag (the lock lives in the same slot).
+    expect(key).toMatch(/^tokenwarden:v2:\{[0-9a-f]{32}\}$/);
+    const keys = await client.keys('*');
+    expect(keys).toContain(key);
+    for (const name of keys) expect([key, `${key}:lock`]).toContain(name); // the lock, if still held
+    expect(keys.join()).not.toContain(sim.clientId);
+    // The same identity under another secret lives elsewhere: the name cannot be guessed from the id.
+    expect(storeKey(providerFor(sim, { clientSecret: 'another-secret-entirely' }))).not.toBe(key);
+    const raw = (await client.get(key))!;
+    expect(raw).toMatch(/^tw2\.[\w-]{22}\.p[\w-]+$/);
+    for (const needle of [value, sim.clientId, sim.url, sim.clientSecret]) expect(raw).not.toContain(needle);
+    expect(Buffer.from(raw.split('.')[2]!.slice(1), 'base64url').toString('latin1')).not.toContain(value);
   });
-
   test("a refresh that failed on a 429 keeps the lock through the server's pause: no other process calls", async () => {
     const sim = await startSimulator({ dialect: 'oauth2' });
     track(() => sim.close());
@@ -109,20 +139,6 @@ describeWithRedis('tokenwarden/redis', () => {
     const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
     expect(sim.stats.tokenCalls).toBe(2);
     expect(second! - first!).toBeGreaterThanOrEqual(1_950);
-  });
-
-  test('keys name no credentials', async () => {
-    const sim = await startSimulator({ dialect: 'crowdstrike' });
-    track(() => sim.close());
-    const tokens = new TokenManager({ provider: providerFor(sim), store: redisStore({ client }) });
-    track(() => tokens.dispose());
-    await tokens.getToken();
-    const key = storeKey(providerFor(sim).identity);
-    expect(key).toMatch(/^tokenwarden:v1:[0-9a-f]{32}$/);
-    const keys = await client.keys('*');
-    expect(keys).toContain(key);
-    for (const name of keys) expect([key, `${key}:lock`]).toContain(name); // the lock, if still held
-    expect(keys.join()).not.toContain(sim.clientId);
   });
 
   test('two managers sharing the store: one token call between them, and dispose does not revoke the shared token', async () => {
@@ -185,10 +201,10 @@ describeWithRedis('tokenwarden/redis', () => {
     };
     const latest = await gapFor(0);
     const earliest = await gapFor(0.999);
-    // 4 s tokens: refreshed 2 s before expiry, never in the last 0.4 s: a spread of up to 0.4 s.
+    // 4 s tokens: refreshed 2 s before expiry, never in the last 1 s: a spread of up to 0.25 s.
     expect(latest).toBeGreaterThanOrEqual(1_900);
-    expect(latest - earliest).toBeGreaterThanOrEqual(300);
-    expect(latest - earliest).toBeLessThanOrEqual(500);
+    expect(latest - earliest).toBeGreaterThanOrEqual(180);
+    expect(latest - earliest).toBeLessThanOrEqual(350);
   }, 20_000);
 
   test('Redis down: requests go on with a local token, one error per outage, and sharing comes back', async () => {
@@ -215,7 +231,7 @@ describeWithRedis('tokenwarden/redis', () => {
     await redis.restart();
     await sleep(3_000); // reconnect, then at least one refresh through the store
     expect((await api.get('/devices/queries/devices/v1')).status).toBe(200);
-    expect(await own.get(storeKey(providerFor(sim).identity))).not.toBeNull();
+    expect(await own.get(storeKey(providerFor(sim)))).not.toBeNull();
     expect(sim.stats.expiredTokenSends).toBe(0);
     client = redis.client();
   }, 20_000);

@@ -1,7 +1,9 @@
 // The axios interceptors: put the bearer on requests bound for the API (and only those), and
 // answer a 401 for our token with one shared refresh and one replay.
-import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
-import { ConfigError } from './errors';
+import type { AxiosError, AxiosHeaders, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { axiosCopyOf } from './axios-copies';
+import { noop } from './clock';
+import { ConfigError, disposedError } from './errors';
 
 /** A token as the request path needs it. */
 export interface HeldToken {
@@ -38,8 +40,9 @@ const REPLAYED = 'tokenwardenReplayed';
 /** Asks axios to hide the header when it serializes an error (`AxiosError.toJSON`). */
 const REDACT_KEYS = ['Authorization'];
 /**
- * What the config of an error from an attached instance shows instead of our bearer. A retry
- * library that sends that config again gets the current token put back by the request interceptor.
+ * What the config of an error from an attached instance shows instead of our bearer. It is never
+ * sent: a retry library that sends that config again gets the current token put back by the
+ * request interceptor, or no Authorization header where the token may not go.
  */
 export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
 /** The abort reason that marks a request's timeout running out while it waits for a token. */
@@ -49,12 +52,20 @@ const TO_API_BASE = 0;
 
 type Config = InternalAxiosRequestConfig & { [REPLAYED]?: boolean };
 
+/**
+ * What a disposed manager leaves on an instance it was attached to: a request guard that rejects
+ * requests bound for its API with `disposed` (instead of sending them without a token, or failing
+ * a relative URL with `TypeError: Invalid URL`). A manager attached to the instance later takes
+ * their place, and so does `detach()`.
+ */
+const guards = new WeakMap<AxiosInstance, Set<() => void>>();
+
 /** The axios instances one manager is attached to. */
 export class Attachments {
   readonly #source: BearerSource;
   readonly #extraOrigins: readonly string[];
   readonly #tokenHttp: AxiosInstance;
-  readonly #detachers = new Map<AxiosInstance, () => void>();
+  readonly #attached = new Map<AxiosInstance, { detach: () => void; retire: () => void }>();
   #originsFor: string | undefined;
   #origins: readonly string[] = [];
 
@@ -70,20 +81,34 @@ export class Attachments {
     if (instance === this.#tokenHttp) {
       throw new ConfigError('instance', 'attach(): this is the instance the manager makes token calls with; its token calls must not be intercepted');
     }
-    const existing = this.#detachers.get(instance);
-    if (existing !== undefined) return existing;
-    const eject = attachInterceptors(instance, this.#source, () => this.#allowedOrigins());
+    const existing = this.#attached.get(instance);
+    if (existing !== undefined) return existing.detach;
+    for (const remove of [...(guards.get(instance) ?? [])]) remove();
+    const installed = attachInterceptors(instance, this.#source, () => this.#allowedOrigins());
+    let eject = installed.eject;
     const detach = () => {
-      if (this.#detachers.get(instance) !== detach) return;
-      this.#detachers.delete(instance);
       eject();
+      eject = noop;
+      if (this.#attached.get(instance)?.detach === detach) this.#attached.delete(instance);
     };
-    this.#detachers.set(instance, detach);
+    const retire = () => {
+      const unguard = installed.retire();
+      const left = guards.get(instance) ?? new Set<() => void>();
+      guards.set(instance, left);
+      const remove = () => {
+        unguard();
+        left.delete(remove);
+      };
+      left.add(remove);
+      eject = remove;
+    };
+    this.#attached.set(instance, { detach, retire });
     return detach;
   }
 
-  detachAll(): void {
-    for (const detach of [...this.#detachers.values()]) detach();
+  /** Dispose: every instance keeps only a guard that rejects requests bound for the API. */
+  retireAll(): void {
+    for (const { retire } of this.#attached.values()) retire();
   }
 
   /** The origin of the manager's `baseUrl` (it can change once, on region discovery) and `allowedOrigins`. */
@@ -98,7 +123,12 @@ export class Attachments {
   }
 }
 
-function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): () => void {
+/**
+ * The interceptors, and how to take them off: `eject()` both, or `retire()` the response one only.
+ * A retired attachment's request interceptor is the guard of a disposed manager: its source then
+ * has no token and rejects every wait with `disposed`.
+ */
+function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): { eject(): void; retire(): () => void } {
   // The token generation each request carried, under a key of this attachment's own: two managers
   // on one instance never take each other's 401s. A property, not a WeakMap entry: a WeakMap insert
   // per request doubled the interceptors' cost.
@@ -127,7 +157,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
 
   /** Whether a request may carry the bearer, or TO_API_BASE when it goes to the manager's baseUrl. */
   const destination = (config: Config): boolean | typeof TO_API_BASE => {
-    const url = config.url ?? '';
+    const url = urlOf(config);
     const base = config.baseURL;
     const allowed = origins();
     if (isAbsolute(url) && !(config.allowAbsoluteUrls === false && base)) {
@@ -164,9 +194,17 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
    * it is sent.
    */
   const onRequest = (config: Config): Config => {
-    const existing = authorizationOf(config.headers);
-    // A header the caller set is theirs; on our own replay the old bearer was removed.
-    if (existing !== undefined && existing !== REDACTED_BEARER) return config;
+    const header = authorizationOf(config.headers);
+    if (header !== undefined) {
+      const headers = config.headers as unknown as Record<string, unknown>;
+      // Our placeholder, carried over by hand from an error's config: it is never sent.
+      if (headers[header] === REDACTED_BEARER) delete headers[header];
+      else {
+        // A header the caller set is theirs; a relative URL still goes to the API.
+        if (!config.baseURL && source.baseUrl !== undefined && !isAbsolute(urlOf(config))) config.baseURL = source.baseUrl;
+        return config;
+      }
+    }
     const held = source.usable();
     if (held !== undefined) return authorize(config, held);
     // Only wait for a token when this request would carry it.
@@ -175,7 +213,9 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     config.adapter = async (ready: InternalAxiosRequestConfig) => {
       const fresh = await waitWithin(ready);
       ready.adapter = send; // a replay of this config sends directly
-      return axios.getAdapter(send)(authorize(ready as Config, fresh));
+      // The copy of axios that made the request resolves its adapter (an ES module app's own).
+      const copy = await axiosCopyOf(ready.headers);
+      return copy.getAdapter(send)(authorize(ready as Config, fresh));
     };
     return config;
   };
@@ -196,6 +236,8 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
       return fresh;
     } catch (error) {
       if (expired.signal.reason !== TIMED_OUT) throw error;
+      // An error of the app's own axios, so that `instanceof AxiosError` holds in an ES module app.
+      const { AxiosError } = await axiosCopyOf(config.headers);
       const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
       throw new AxiosError(`timeout of ${timeout}ms exceeded while waiting for a token`, code, config);
     } finally {
@@ -221,18 +263,31 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
 
   const requestId = instance.interceptors.request.use(onRequest, undefined, { synchronous: true });
   const responseId = instance.interceptors.response.use(onResponse, onError);
-  return () => {
-    instance.interceptors.request.eject(requestId);
-    instance.interceptors.response.eject(responseId);
+  const ejectRequest = () => instance.interceptors.request.eject(requestId);
+  return {
+    eject() {
+      ejectRequest();
+      instance.interceptors.response.eject(responseId);
+    },
+    retire() {
+      instance.interceptors.response.eject(responseId);
+      return ejectRequest;
+    },
   };
 }
 
-/** The Authorization header in any casing, without the allocations of AxiosHeaders.has/get. */
-function authorizationOf(headers: InternalAxiosRequestConfig['headers']): unknown {
+/** The request's URL as text: axios also takes a URL object. */
+function urlOf(config: Config): string {
+  const url: unknown = config.url;
+  return typeof url === 'string' ? url : url == null ? '' : String(url);
+}
+
+/** The name of the Authorization header in any casing, without the allocations of AxiosHeaders.has/get. */
+function authorizationOf(headers: InternalAxiosRequestConfig['headers']): string | undefined {
   for (const name in headers) {
     if (name.length === 13 && name.toLowerCase() === 'authorization') {
       const value = (headers as unknown as Record<string, unknown>)[name];
-      if (value !== undefined && value !== null) return value;
+      if (value !== undefined && value !== null) return name;
     }
   }
   return undefined;
@@ -240,11 +295,14 @@ function authorizationOf(headers: InternalAxiosRequestConfig['headers']): unknow
 
 /**
  * Errors get logged: keep our token out of what `util.inspect` and `JSON.stringify` show. The
- * config's header becomes REDACTED_BEARER and the raw request (whose header text holds the token)
- * is made non-enumerable: still there for code that reads it, not printed.
+ * config's header reads REDACTED_BEARER, as a non-enumerable property: axios copies headers by
+ * their enumerable keys, so a config sent again (axios-retry) carries no Authorization header at
+ * all, and the interceptor puts the current token on it, or nothing where the token may not go.
+ * The raw request (whose header text holds the token) is made non-enumerable too: still there for
+ * code that reads it, not printed.
  */
 function hideBearer(error: AxiosError, config: Config): AxiosError {
-  config.headers.set('Authorization', REDACTED_BEARER);
+  Object.defineProperty(config.headers, 'Authorization', { value: REDACTED_BEARER, enumerable: false, writable: true, configurable: true });
   for (const holder of [error, error.response]) {
     const descriptor = holder && Object.getOwnPropertyDescriptor(holder, 'request');
     if (descriptor?.configurable) Object.defineProperty(holder, 'request', { ...descriptor, enumerable: false });
@@ -254,7 +312,8 @@ function hideBearer(error: AxiosError, config: Config): AxiosError {
 
 /** The same request without our old bearer, marked so that a second 401 is returned as it is. */
 function replayOf(config: Config, mark: symbol): Config {
-  const headers = new AxiosHeaders(config.headers);
+  // Built with the request's own copy of axios (an ES module app's, say).
+  const headers = new (config.headers.constructor as typeof AxiosHeaders)(config.headers);
   headers.delete('Authorization');
   const replay: Config & Record<symbol, unknown> = { ...config, headers, [REPLAYED]: true };
   delete replay[mark]; // the replay is marked afresh when it is authorized

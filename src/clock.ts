@@ -50,6 +50,13 @@ export function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
   return timer;
 }
 
+/** An unref'd interval. */
+export function unrefInterval(fn: () => void, ms: number): NodeJS.Timeout {
+  const timer = setInterval(fn, clampDelay(ms));
+  timer.unref?.();
+  return timer;
+}
+
 /** Resolve after `ms` on an unref'd timer. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => void unrefTimer(resolve, ms));
@@ -69,6 +76,41 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * An abort signal that follows `sources` (aborting with the first one's reason) and, given
+ * `timeoutMs`, aborts by itself with `onTimeout()` when that runs out. `clear()` detaches it.
+ */
+export function linkedAbort(sources: readonly AbortSignal[], timeoutMs?: number, onTimeout?: () => unknown): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const listeners = sources.map((source) => {
+    const listener = () => controller.abort(source.reason);
+    if (source.aborted) listener();
+    else source.addEventListener('abort', listener, { once: true });
+    return () => source.removeEventListener('abort', listener);
+  });
+  const timer = timeoutMs === undefined ? undefined : unrefTimer(() => controller.abort(onTimeout?.()), timeoutMs);
+  return {
+    signal: controller.signal,
+    clear() {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const remove of listeners) remove();
+    },
+  };
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (for work that may ignore the signal). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(noop);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -114,6 +156,11 @@ export class RefreshTimer {
 export class KeepAlive {
   #holders = 0;
   #handle: NodeJS.Timeout | undefined;
+
+  /** Someone is waiting. */
+  get holding(): boolean {
+    return this.#holders > 0;
+  }
 
   hold(): void {
     if (this.#holders++ === 0) this.#handle = setInterval(noop, MAX_TIMER_MS);

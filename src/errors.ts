@@ -5,13 +5,15 @@ export type TokenErrorCode =
   | 'rate_limited'
   | 'server_error'
   | 'network_error'
+  /** A token call (`attemptTimeoutMs`) or a whole refresh (`refreshTimeoutMs`) ran past its deadline. */
+  | 'timeout'
   | 'invalid_response'
   | 'disposed'
   | 'aborted'
   /** The token store (e.g. Redis) failed: each process uses its own token until it answers. */
   | 'store_unavailable';
 
-const RETRYABLE: ReadonlySet<TokenErrorCode> = new Set(['rate_limited', 'server_error', 'network_error']);
+const RETRYABLE: ReadonlySet<TokenErrorCode> = new Set(['rate_limited', 'server_error', 'network_error', 'timeout']);
 
 export interface TokenErrorDetails {
   /** HTTP status of the token endpoint's answer, when there was one. */
@@ -42,7 +44,7 @@ export class TokenError extends Error {
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 
-  /** Whether trying again later may succeed (network, 5xx, 429). */
+  /** Whether trying again later may succeed (network, timeout, 5xx, 429). */
   get retryable(): boolean {
     return RETRYABLE.has(this.code);
   }

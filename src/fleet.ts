@@ -3,7 +3,9 @@
 // flight across everyone who shares the store.
 import { noop, sleep, unrefTimer } from './clock';
 import { TokenError } from './errors';
-import type { AccessToken, Clock, StoreLock, StoredToken, TokenStore } from './types';
+import type { Keyring, SharedToken } from './seal';
+import { accessTokenOf } from './token-response';
+import type { Clock, StoreLock, TokenStore } from './types';
 
 /** A store call that takes longer than this counts as a failure: a slow store must not slow a refresh. */
 export const STORE_TIMEOUT_MS = 1_000;
@@ -13,13 +15,13 @@ const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 250;
 
 /** Either a token someone else fetched, or the go-ahead to fetch one (with the lock, when there is one). */
-export type Claim = { readonly token: StoredToken } | { readonly lock: StoreLock | undefined };
+export type Claim = { readonly shared: SharedToken } | { readonly lock: StoreLock | undefined };
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
 
 export class Fleet {
   readonly #store: TokenStore;
-  readonly #key: string;
+  readonly #keys: Keyring;
   readonly #clock: Required<Clock>;
   readonly #onOutage: (error: TokenError) => void;
   /** Set while the store is failing: refreshes then skip it (no waiting) and a probe watches it. */
@@ -27,9 +29,9 @@ export class Fleet {
   #probing = false;
   #lastProbe = -Infinity;
 
-  constructor(store: TokenStore, key: string, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
+  constructor(store: TokenStore, keys: Keyring, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
     this.#store = store;
-    this.#key = key;
+    this.#keys = keys;
     this.#clock = clock;
     this.#onOutage = onOutage;
   }
@@ -39,34 +41,49 @@ export class Fleet {
     return this.#store.shared === true;
   }
 
-  #read(): Promise<StoredToken | undefined> {
-    return this.#call(() => this.#store.get(this.#key)).then((outcome) => (outcome.ok ? outcome.value : undefined));
+  /**
+   * The shared token, if there is one this credential sealed. Anything else under our key (another
+   * secret's entry, an older format, an entry without expiry) is treated as no token, and is
+   * replaced by the next one we publish.
+   */
+  async #read(): Promise<SharedToken | undefined> {
+    const outcome = await this.#call(() => this.#store.get(this.#keys.key));
+    const entry = outcome.ok ? outcome.value : undefined;
+    if (entry === undefined || !(entry.ttlMs > 0)) return undefined;
+    const shared = this.#keys.open(entry);
+    if (shared === undefined) return undefined;
+    // The entry's TTL counts on the store's clock: the token dies no later than the entry does.
+    const until = this.#clock.now() + entry.ttlMs;
+    if (shared.token.expiresAt <= until) return shared;
+    return { ...shared, token: accessTokenOf({ ...shared.token, expiresAt: until }) };
   }
 
-  /** Share `token`, with the base URL it belongs to (CrowdStrike's discovered cloud). */
-  async publish(token: AccessToken, baseUrl: string | undefined): Promise<void> {
-    const stored: StoredToken = baseUrl === undefined ? token : { ...token, baseUrl };
-    await this.#call(() => this.#store.set(this.#key, stored, token.expiresAt - this.#clock.now()));
+  /** Share a token (with the base URL it belongs to, CrowdStrike's discovered cloud). */
+  async publish(shared: SharedToken): Promise<void> {
+    const ttl = shared.token.expiresAt - this.#clock.now();
+    if (ttl > 0) await this.#call(() => this.#store.set(this.#keys.key, this.#keys.seal(shared), ttl));
   }
 
   /** Drop `accessToken` from the store, if it is still the one there (a newer token stays). */
   invalidate(accessToken: string): void {
-    void this.#call(() => this.#store.delete(this.#key, accessToken));
+    void this.#call(() => this.#store.delete(this.#keys.key, this.#keys.tagFor(accessToken)));
   }
 
   /**
    * Wait for our turn to refresh: a `fresh` token someone else put in the store ends the wait;
-   * otherwise whoever takes the lock fetches. The wait lasts while someone holds the lock: its
-   * lease, not a clock of ours, decides that a holder is gone. Without a lock, or without a working
-   * store, the caller fetches on its own.
+   * otherwise whoever takes the lock fetches. The wait lasts while someone holds the lock, for
+   * `patienceMs` at most: a holder that hangs (or holds the lock through a pause longer than that)
+   * is then left to it, and the caller fetches on its own. Without a lock, or without a working
+   * store, the caller fetches on its own at once.
    */
-  async claim(fresh: (token: StoredToken) => boolean, signal: AbortSignal): Promise<Claim> {
+  async claim(fresh: (shared: SharedToken) => boolean, signal: AbortSignal, patienceMs: number): Promise<Claim> {
+    const giveUpAt = this.#clock.monotonic() + patienceMs;
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
-      const token = await this.#read();
-      if (token !== undefined && fresh(token)) return { token };
+      const shared = await this.#read();
+      if (shared !== undefined && fresh(shared)) return { shared };
       const lock = this.#store.lock;
-      if (lock === undefined) return { lock: undefined };
-      const attempt = lock.call(this.#store, this.#key);
+      if (lock === undefined || this.#down) return { lock: undefined };
+      const attempt = lock.call(this.#store, this.#keys.key);
       const taken = await this.#call(() => attempt);
       if (!taken.ok) {
         // A lock that arrives after we gave up (a reconnecting client runs queued commands) would
@@ -79,11 +96,13 @@ export class Fleet {
         const again = await this.#read();
         if (again !== undefined && fresh(again)) {
           taken.value.release().catch(noop);
-          return { token: again };
+          return { shared: again };
         }
         return { lock: taken.value };
       }
-      await sleep(delay, signal);
+      const left = giveUpAt - this.#clock.monotonic();
+      if (left <= 0) return { lock: undefined };
+      await sleep(Math.min(delay, left), signal);
     }
   }
 
@@ -110,7 +129,7 @@ export class Fleet {
     if (this.#probing || now - this.#lastProbe < PROBE_DOWN_MS) return;
     this.#probing = true;
     this.#lastProbe = now;
-    withTimeout(this.#store.get(this.#key), STORE_TIMEOUT_MS)
+    withTimeout(this.#store.get(this.#keys.key), STORE_TIMEOUT_MS)
       .then(() => void (this.#down = false), noop)
       .finally(() => void (this.#probing = false));
   }

@@ -7,11 +7,16 @@ import { originOf } from './axios';
 import { retryAfterMs } from './retry';
 import type { ProviderContext } from './types';
 
-/** Token calls give up after this long unless the `http` instance sets its own timeout. */
-export const TOKEN_CALL_TIMEOUT_MS = 15_000;
+/** The default deadline of one token call, headers and body (`attemptTimeoutMs`). */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * The largest answer a token endpoint may give, after decompression: real ones are a few KiB, and
+ * a body that inflates without end (a gzip bomb) is cut off here.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export function createTokenHttp(): AxiosInstance {
-  return axios.create({ timeout: TOKEN_CALL_TIMEOUT_MS });
+  return axios.create({ timeout: DEFAULT_ATTEMPT_TIMEOUT_MS });
 }
 
 export interface TokenCall {
@@ -45,7 +50,10 @@ export async function post(context: ProviderContext, call: TokenCall): Promise<R
       validateStatus: () => true,
       // Following a redirect would re-send the secret to wherever the Location points.
       maxRedirects: 0,
-      timeout: context.http.defaults.timeout || TOKEN_CALL_TIMEOUT_MS,
+      maxContentLength: MAX_RESPONSE_BYTES,
+      // axios's own timer covers the wait for headers; the signal (the manager's deadline for the
+      // whole exchange) also covers a body that trickles in.
+      timeout: context.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
       ...(context.signal && { signal: context.signal }),
     });
     const headers: Record<string, string | undefined> = {};
@@ -55,16 +63,26 @@ export async function post(context: ProviderContext, call: TokenCall): Promise<R
     const body = typeof response.data === 'string' ? response.data : '';
     return { status: response.status, headers, body, sentAt };
   } catch (error) {
-    throw networkError(error, call);
+    // Aborted by the manager: its reason says why (the attempt's deadline, dispose).
+    if (context.signal?.aborted && context.signal.reason instanceof TokenError) throw context.signal.reason;
+    throw networkError(error, call, context.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS);
   }
 }
 
-function networkError(error: unknown, call: TokenCall): TokenError {
+function networkError(error: unknown, call: TokenCall, timeoutMs: number): TokenError {
   const source = error as { code?: unknown; message?: unknown; cause?: { code?: unknown; syscall?: unknown } } | null;
   const code = typeof source?.code === 'string' ? source.code : typeof source?.cause?.code === 'string' ? source.cause.code : 'ERR_NETWORK';
-  const detail = redact(typeof source?.message === 'string' ? source.message : 'request failed', call.secrets);
+  const message = typeof source?.message === 'string' ? source.message : '';
+  const origin = originOf(call.url);
+  if (code === 'ERR_BAD_RESPONSE' && message.includes('maxContentLength')) {
+    return new TokenError('invalid_response', `${origin} answered with more than ${MAX_RESPONSE_BYTES / 1024} KiB (after decompression); a token response is a few KiB`);
+  }
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    return new TokenError('timeout', `${origin} did not answer within ${timeoutMs} ms (attemptTimeoutMs)`, { cause: Object.assign(new Error('timeout'), { code }) });
+  }
+  const detail = redact(message || 'request failed', call.secrets);
   const cause = Object.assign(new Error(detail), { code });
-  return new TokenError('network_error', `could not reach ${originOf(call.url)}: ${detail} (${code})`, { cause });
+  return new TokenError('network_error', `could not reach ${origin}: ${detail} (${code})`, { cause });
 }
 
 export interface FailureDetails {
@@ -109,7 +127,8 @@ export function failure(response: RawResponse, details: FailureDetails, nowMs: n
 /** Replace every occurrence of a secret, and cap the length of text from the network. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
+  // Longest first: a form that contains another (base64 with and without padding) goes whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
   }
   if (out.length > 500) out = `${out.slice(0, 500)}…`;
@@ -118,11 +137,24 @@ export function redact(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * The forms a secret takes on the wire (as is, URL-encoded, form-encoded): a server that echoes
- * any of them back must not get it into our messages.
+ * The forms a client secret can take when a server echoes it back: as is, URL- and form-encoded
+ * (in either case of hex digit, and encoded twice), base64 and base64url of it and of the
+ * `id:secret` pair of a Basic header (raw or form-encoded). None of them may reach a message.
  */
-export function secretForms(...secrets: string[]): string[] {
-  return secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]);
+export function secretForms(secret: string, clientId?: string): string[] {
+  const encodings = (text: string) => {
+    const url = encodeURIComponent(text);
+    const form = new URLSearchParams({ s: text }).toString().slice(2);
+    return [text, url, form, encodeURIComponent(url), encodeURIComponent(form)];
+  };
+  const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+  const base64 = (text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')];
+  };
+  const pairs = clientId === undefined ? [] : [`${clientId}:${secret}`, `${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`];
+  const forms = [...encodings(secret).flatMap((form) => [form, lowerHex(form)]), ...[secret, ...pairs].flatMap(base64)];
+  return [...new Set(forms)];
 }
 
 export function basicCredential(clientId: string, clientSecret: string): string {

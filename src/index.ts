@@ -9,5 +9,5 @@ export { DEFAULT_RETRY } from './retry';
 export { DEFAULT_LIFETIME_MS } from './token-response';
 export type {
   AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, RetryOptions, TokenManagerEvents,
-  TokenManagerOptions, TokenProvider, TokenStore, StoreLock, StoredToken,
+  TokenManagerOptions, TokenProvider, TokenStore, StoreLock, StoredEntry,
 } from './types';

@@ -2,18 +2,19 @@ import type { AxiosInstance } from 'axios';
 import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
 import { Attachments, type AbortSignalLike, type BearerSource } from './axios';
-import { KeepAlive, RefreshTimer, delay, instant, noop } from './clock';
-import { abortedError, asTokenError, disposedError, type TokenError } from './errors';
+import { KeepAlive, RefreshTimer, delay, instant, linkedAbort, noop, untilAborted } from './clock';
+import { TokenError, abortedError, asTokenError, disposedError } from './errors';
 import { resolveOptions } from './options';
+import { Pacer } from './pacer';
 import { nextRefresh, retryIn } from './policy';
-import { Gate, backoffMs, withRetry, type RetryPolicy } from './retry';
+import { withRetry, type RetryPolicy } from './retry';
+import type { SharedToken } from './seal';
 import type {
-  AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, StoredToken, TokenManagerEvents,
+  AccessToken, Clock, DisposeOptions, GetTokenOptions, ProviderContext, RefreshReason, TokenManagerEvents,
   TokenManagerOptions, TokenProvider,
 } from './types';
 import { emitSafely } from './events';
 import { Fleet } from './fleet';
-import { accessTokenOf } from './token-response';
 import { TokenSlot, type Held } from './slot';
 import { joinShared } from './waiters';
 
@@ -36,7 +37,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #clock: Required<Clock>;
   readonly #fleet: Fleet;
   readonly #retry: RetryPolicy;
-  readonly #gate: Gate;
+  readonly #pacer: Pacer;
+  readonly #attemptTimeoutMs: number;
+  readonly #refreshTimeoutMs: number;
   readonly #attachments: Attachments;
   readonly #timer = new RefreshTimer(() => void this.#refresh('scheduled'));
   readonly #keepAlive = new KeepAlive();
@@ -46,9 +49,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #calls = new AbortController();
   readonly #slot: TokenSlot;
   #inflight: Promise<Held> | undefined;
-  #unauthorizedStreak = 0;
-  /** Refreshes failed in a row: each waits longer before its first token call. */
-  #failures = 0;
   #closed = false;
   #disposal: Promise<void> | undefined;
 
@@ -58,10 +58,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#provider = resolved.provider;
     this.#context = resolved.context;
     this.#clock = resolved.clock;
-    this.#fleet = new Fleet(resolved.store, resolved.storeKey, resolved.clock, (error) => this.#emitSafely('error', error));
+    this.#fleet = new Fleet(resolved.store, resolved.keys, resolved.clock, (error) => this.#emitSafely('error', error));
     this.#slot = new TokenSlot(resolved.clock, resolved.policy);
     this.#retry = resolved.retry;
-    this.#gate = new Gate(resolved.clock);
+    this.#pacer = new Pacer(resolved.clock, resolved.retry, () => Math.random());
+    this.#attemptTimeoutMs = resolved.attemptTimeoutMs;
+    this.#refreshTimeoutMs = resolved.refreshTimeoutMs;
     this.#attachments = new Attachments(this.#source, resolved.extraOrigins, resolved.context.http);
   }
 
@@ -92,7 +94,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     return this.#attachments.attach(instance);
   }
 
-  /** Detach everywhere, stop timers, let a token call in flight finish, revoke, emit `dispose`. */
+  /**
+   * Stop timers, let a token call in flight finish, revoke, emit `dispose`. Attached instances keep
+   * a guard that rejects requests bound for the API with `disposed` until `detach()` or another
+   * manager's `attach()`.
+   */
   dispose(options?: DisposeOptions): Promise<void> {
     // A token shared through the store is still in use by other replicas: revoke only when asked.
     this.#disposal ??= this.#shutdown(options?.revoke ?? !this.#fleet.shared);
@@ -105,7 +111,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
 
   [inspect.custom](): string {
     const held = this.#slot.current;
-    const state = this.#closed ? 'disposed' : held ? `token expires ${new Date(held.token.expiresAt).toISOString()}` : 'no token';
+    const state = this.#closed ? 'disposed' : held ? `token expires ${isoTime(held.token.expiresAt)}` : 'no token';
     return `TokenManager { provider: '${this.#provider.name}', baseUrl: ${JSON.stringify(this.baseUrl)}, ${state} }`;
   }
 
@@ -117,11 +123,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     get baseUrl() {
       return manager.baseUrl;
     },
-    usable: () => this.#usable(),
+    usable: () => (this.#closed ? undefined : this.#usable()),
     wait: (signal) => (this.#closed ? Promise.reject(disposedError()) : this.#wait(signal)),
     rejected: (gen, signal) => this.#refused(gen, signal),
     accepted: (gen) => {
-      if (gen === this.#slot.gen) this.#unauthorizedStreak = 0;
+      if (gen === this.#slot.gen) this.#pacer.tokenAccepted();
     },
   }))(this);
 
@@ -158,7 +164,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     if (held === undefined) return false;
     this.#fleet.invalidate(held.token.accessToken);
     // Back off when new tokens keep being refused (an API that answers 401 for other reasons).
-    if (++this.#unauthorizedStreak > 1) this.#gate.closeFor(backoffMs(this.#unauthorizedStreak - 1, this.#retry));
+    this.#pacer.tokenRefused();
     return true;
   }
 
@@ -183,40 +189,63 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     return run;
   }
 
+  /**
+   * One refresh, bounded as a whole by refreshTimeoutMs: it then rejects with `timeout` (naming the
+   * last failure), its token call in flight is cut off, and a fleet's lock is given up.
+   */
   async #run(reason: RefreshReason): Promise<Held> {
-    // A fresher token that another manager or replica put in the store beats a token call;
-    // otherwise the holder of the store's lock fetches one for everyone who shares it.
-    const claim = await this.#fleet.claim((token) => this.#slot.isFresher(token) && this.#fits(token), this.#closing.signal);
-    if ('token' in claim) {
-      const { baseUrl: _shared, ...token } = claim.token;
-      return this.#adopt(accessTokenOf(token), reason);
-    }
+    let last: TokenError | undefined;
+    const deadline = linkedAbort([], this.#refreshTimeoutMs, () => refreshTimedOut(this.#refreshTimeoutMs, last));
+    // Waits and pauses stop at dispose; a token call in flight gets its grace (see #shutdown).
+    const waits = linkedAbort([this.#closing.signal, deadline.signal]);
     try {
-      const held = await withRetry(() => this.#attempt(reason), this.#retry, this.#closing.signal);
-      this.#failures = 0;
-      // Callers need not wait for the store; the lock is held until the token is in it.
-      void this.#fleet.publish(held.token, this.#provider.baseUrl).finally(() => claim.lock?.release().catch(noop));
-      return held;
-    } catch (error) {
-      // Consecutive failed refreshes wait longer and longer before the next token call, and the
-      // lock stays taken through that pause: no other replica calls in the meantime either.
-      this.#gate.closeFor(backoffMs(++this.#failures, this.#retry));
-      claim.lock?.release(this.#gate.waitMs()).catch(noop);
-      throw error;
+      // A fresher token that another manager or replica put in the store beats a token call;
+      // otherwise the holder of the store's lock fetches one for everyone who shares it.
+      const claim = await this.#fleet.claim((shared) => this.#slot.isFresher(shared.token) && this.#fits(shared), waits.signal, this.#refreshTimeoutMs / 2);
+      if ('shared' in claim) return this.#adopt(claim.shared.token, reason);
+      try {
+        const attempt = () => this.#attempt(reason, waits.signal, deadline.signal).catch((error: unknown) => {
+          last = asTokenError(error);
+          throw last;
+        });
+        const held = await withRetry(attempt, this.#retry, waits.signal, (n) => this.#pacer.attemptFailed(n));
+        this.#pacer.refreshSucceeded();
+        // Callers need not wait for the store; the lock is held until the token is in it.
+        void this.#fleet.publish({ token: held.token, baseUrl: this.#provider.baseUrl }).finally(() => claim.lock?.release().catch(noop));
+        return held;
+      } catch (error) {
+        // Disposed mid-refresh: not a failure of the endpoint, and nobody should wait on our lock.
+        if (this.#closed) {
+          claim.lock?.release().catch(noop);
+          throw error;
+        }
+        // Consecutive failed refreshes wait longer and longer before the next token call, and the
+        // lock stays taken through that pause: no other replica calls in the meantime either.
+        this.#pacer.refreshFailed();
+        claim.lock?.release(this.#pacer.waitMs(false)).catch(noop);
+        throw error;
+      }
+    } finally {
+      deadline.clear();
+      waits.clear();
     }
   }
 
-  async #attempt(reason: RefreshReason): Promise<Held> {
-    await this.#gate.wait(this.#closing.signal);
-    // Token and revoke calls of a refresh can be cut short by dispose.
-    const context = { ...this.#context, signal: this.#calls.signal };
+  /** One token call (after the pause the pacer asks for), cut off at attemptTimeoutMs. */
+  async #attempt(reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
+    await this.#pacer.wait(waits, () => this.#keepAlive.holding);
+    const ms = this.#attemptTimeoutMs;
+    const call = linkedAbort([this.#calls.signal, deadline], ms, () => new TokenError('timeout', `${this.#provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`));
+    const context: ProviderContext = { ...this.#context, signal: call.signal };
     try {
       if (this.#provider.reusesTokens) await this.#revokeBeforeRotation(context);
-      return this.#adopt(await this.#provider.fetchToken(context), reason);
+      return this.#adopt(await untilAborted(this.#provider.fetchToken(context), call.signal), reason);
     } catch (error) {
       const failure = asTokenError(error);
-      if (failure.retryAfterMs !== undefined) this.#gate.closeFor(failure.retryAfterMs);
+      if (failure.retryAfterMs !== undefined) this.#pacer.hint(failure.retryAfterMs);
       throw failure;
+    } finally {
+      call.clear();
     }
   }
 
@@ -230,11 +259,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const old = this.#slot.toRevoke();
     if (revokeToken === undefined || old === undefined) return;
     try {
-      await revokeToken.call(this.#provider, old.held.token, context);
+      await untilAborted(revokeToken.call(this.#provider, old.held.token, context), context.signal!);
     } catch (error) {
       // Still valid and still served: keep it, and let the retry policy try the rotation again.
-      // A token the API already refused is not worth a retry.
       if (old.live) throw error;
+      // Refused by the API already. A transient failure is tried again (the endpoint would hand it
+      // back until it is revoked); a refusal means the server no longer knows it.
+      if (asTokenError(error).retryable) throw error;
     }
     this.#slot.revoked(old.held);
     this.#fleet.invalidate(old.held.token.accessToken);
@@ -244,8 +275,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
    * A stored token is for the API base URL we use, or for one we may switch to (a replica that
    * did CrowdStrike's region discovery). Anything else is fetched anew rather than sent astray.
    */
-  #fits(token: StoredToken): boolean {
-    const url = token.baseUrl;
+  #fits(shared: SharedToken): boolean {
+    const url = shared.baseUrl;
     if (url === undefined || url === this.#provider.baseUrl) return true;
     this.#provider.adoptBaseUrl?.(url);
     return this.#provider.baseUrl === url;
@@ -273,13 +304,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   }
 
   #join(shared: Promise<Held>, signal: AbortSignalLike | undefined): Promise<Held> {
-    return joinShared(shared, signal, this.#keepAlive, (error) => (this.#closed ? disposedError() : asTokenError(error)));
+    const joined = joinShared(shared, signal, this.#keepAlive, (error) => (this.#closed ? disposedError() : asTokenError(error)));
+    // A caller now waits: a pause meant for background refreshes may be over for it.
+    this.#pacer.nudge();
+    return joined;
   }
 
   async #shutdown(revoke: boolean): Promise<void> {
     this.#closed = true;
     this.#timer.cancel();
-    this.#attachments.detachAll();
+    this.#attachments.retireAll();
     this.#closing.abort(disposedError());
     // A back-off stops at once. A token call in flight may finish, for a second at most, so its
     // token is not orphaned (it is adopted, then revoked below); a hung one is cut off.
@@ -293,12 +327,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#slot.current = undefined;
     const revokeToken = this.#provider.revokeToken;
     if (revoke && held !== undefined && revokeToken !== undefined && live) {
+      const ms = this.#attemptTimeoutMs;
+      const call = linkedAbort([], ms, () => new TokenError('timeout', `${this.#provider.name} revoke call got no complete answer within ${ms} ms (attemptTimeoutMs)`));
       try {
-        await revokeToken.call(this.#provider, held.token, this.#context);
+        await untilAborted(revokeToken.call(this.#provider, held.token, { ...this.#context, signal: call.signal }), call.signal);
         this.#fleet.invalidate(held.token.accessToken);
         this.#emitSafely('revoke', held.token);
       } catch (error) {
         this.#emitSafely('error', asTokenError(error));
+      } finally {
+        call.clear();
       }
     }
     this.#emitSafely('dispose');
@@ -308,4 +346,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   #emitSafely<E extends keyof TokenManagerEvents>(event: E, ...args: Parameters<TokenManagerEvents[E]>): void {
     emitSafely(this, event, ...args);
   }
+}
+
+function refreshTimedOut(ms: number, last: TokenError | undefined): TokenError {
+  const why = last === undefined ? '' : `; the last attempt failed with ${last.code}`;
+  return new TokenError('timeout', `no token within ${ms} ms (refreshTimeoutMs)${why}`, last === undefined ? {} : { cause: last });
+}
+
+/** An epoch-ms moment as ISO text, or the number when no Date can hold it. */
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

@@ -1,13 +1,21 @@
 // TokenManager options, checked once: every bad value is a ConfigError naming the option.
+import { randomBytes } from 'node:crypto';
 import { originOf } from './axios';
 import { systemClock } from './clock';
 import { ConfigError } from './errors';
-import { createTokenHttp } from './http';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, createTokenHttp } from './http';
+import { checkOptions } from './options-check';
 import { DEFAULT_REFRESH_WINDOW_MS, type RefreshPolicy } from './policy';
 import { resolveRetry, type RetryPolicy } from './retry';
-import { memoryStore, storeKey } from './store';
+import { keyring, type Keyring } from './seal';
+import { memoryStore } from './store';
 import { DEFAULT_LIFETIME_MS } from './token-response';
 import type { Clock, ProviderContext, TokenManagerOptions, TokenProvider, TokenStore } from './types';
+
+/** The default bound on a whole refresh: waiting for a fleet's lock holder, every attempt and pause. */
+export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
+
+const OPTIONS = ['provider', 'refreshWindowMs', 'retry', 'allowedOrigins', 'http', 'clock', 'store', 'defaultLifetimeMs', 'attemptTimeoutMs', 'refreshTimeoutMs'] as const;
 
 export interface ResolvedOptions {
   readonly provider: TokenProvider;
@@ -15,13 +23,18 @@ export interface ResolvedOptions {
   readonly policy: RefreshPolicy;
   readonly retry: RetryPolicy;
   readonly store: TokenStore;
-  readonly storeKey: string;
+  /** The store key and the seal of its entries, derived from the provider's credential. */
+  readonly keys: Keyring;
+  /** Deadlines: one token call (headers and body), and one refresh as a whole. */
+  readonly attemptTimeoutMs: number;
+  readonly refreshTimeoutMs: number;
   /** `allowedOrigins` as `new URL().origin` writes them. */
   readonly extraOrigins: readonly string[];
   readonly context: ProviderContext;
 }
 
 export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
+  checkOptions(options, OPTIONS, 'TokenManager');
   const provider = options?.provider;
   if (!provider || typeof provider.fetchToken !== 'function' || typeof provider.identity !== 'string') {
     throw new ConfigError('provider', 'TokenManager: provider is required (crowdstrike(), onelogin(), clientCredentials() or your own TokenProvider)');
@@ -36,22 +49,52 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     return origin;
   });
   const defaultLifetimeMs = nonNegative(options.defaultLifetimeMs, DEFAULT_LIFETIME_MS, 'defaultLifetimeMs');
+  const attemptTimeoutMs = positive(options.attemptTimeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, 'attemptTimeoutMs');
+  const refreshTimeoutMs = positive(options.refreshTimeoutMs, DEFAULT_REFRESH_TIMEOUT_MS, 'refreshTimeoutMs');
   return {
     provider,
     clock,
     policy: { refreshWindowMs: nonNegative(options.refreshWindowMs, DEFAULT_REFRESH_WINDOW_MS, 'refreshWindowMs') },
     retry: resolveRetry(options.retry),
     store: options.store ?? memoryStore(),
-    storeKey: storeKey(provider.identity),
+    keys: keysFor(provider, options.store),
+    attemptTimeoutMs,
+    refreshTimeoutMs,
     extraOrigins,
-    context: { http: options.http ?? createTokenHttp(), clock, defaultLifetimeMs },
+    context: { http: options.http ?? createTokenHttp(), clock, defaultLifetimeMs, timeoutMs: attemptTimeoutMs },
   };
+}
+
+/**
+ * Store names and seals come from the credential. A provider that cannot give one keeps its token
+ * in a private store under a key of its own: it must not share a store where others could read.
+ */
+function keysFor(provider: TokenProvider, store: TokenStore | undefined): Keyring {
+  const secret = typeof provider.storeSecret === 'function' ? provider.storeSecret() : undefined;
+  if (secret === undefined) {
+    if (store !== undefined) {
+      throw new ConfigError('store', `TokenManager: provider ${JSON.stringify(provider.name)} has no storeSecret(), so its tokens cannot go into a store: give the provider a storeSecret() returning its client secret (or key), or leave out the store`);
+    }
+    return keyring(provider.identity, randomBytes(32));
+  }
+  if ((typeof secret !== 'string' && !(secret instanceof Uint8Array)) || secret.length === 0) {
+    throw new ConfigError('provider', 'TokenManager: provider.storeSecret() must return a non-empty string or Uint8Array');
+  }
+  return keyring(provider.identity, secret);
+}
+
+function positive(value: unknown, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new ConfigError(option, `TokenManager: ${option} must be a positive number of ms, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
 }
 
 function nonNegative(value: unknown, fallback: number, option: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new ConfigError(option, `TokenManager: ${option} must be a non-negative number of ms, got ${String(value)}`);
+    throw new ConfigError(option, `TokenManager: ${option} must be a non-negative number of ms, got ${typeof value === 'number' ? value : typeof value}`);
   }
   return value;
 }

@@ -11,6 +11,12 @@ export interface RefreshPolicy {
 export const DEFAULT_REFRESH_WINDOW_MS = 5 * 60_000;
 /** A request sent with less validity left than this could arrive after the token died. */
 export const MAX_SAFETY_MARGIN_MS = 5_000;
+/**
+ * Servers that count a token's life in whole seconds (oidc-provider, for one) round its issue time
+ * down: it can die up to this much before `sent + expires_in`. The margin covers it whenever the
+ * lifetime allows (from 4 s up).
+ */
+export const WHOLE_SECOND_MS = 1_000;
 
 /**
  * - `use`: serve the cached token.
@@ -19,9 +25,12 @@ export const MAX_SAFETY_MARGIN_MS = 5_000;
  */
 export type RefreshDecision = 'use' | 'refresh' | 'must-refresh';
 
-/** The tail of a token's life that is never used: 10% of it, at most 5 s. */
+/**
+ * The tail of a token's life that is never used: 10% of it, at least the 1 s a whole-second
+ * server may have rounded away and at most 5 s, and never more than a quarter of the lifetime.
+ */
 export function safetyMarginMs(lifetimeMs: number): number {
-  return Math.min(MAX_SAFETY_MARGIN_MS, lifetimeMs / 10);
+  return Math.min(lifetimeMs / 4, Math.max(WHOLE_SECOND_MS, Math.min(MAX_SAFETY_MARGIN_MS, lifetimeMs / 10)));
 }
 
 /** How long before expiry a background refresh starts: the window, capped at half the lifetime. */

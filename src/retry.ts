@@ -1,9 +1,9 @@
-// How often the token endpoint may be called: p-retry's back-off within one refresh, a gate that
-// holds every attempt (across refreshes) until the server's retry hint has passed.
+// The retry policy: its options, p-retry driving the attempts of one refresh, and the server's
+// retry hints read from a response's headers.
 import pRetry from 'p-retry';
-import { sleep } from './clock';
 import { ConfigError, TokenError, asTokenError } from './errors';
-import type { Clock, RetryOptions } from './types';
+import { checkOptions } from './options-check';
+import type { RetryOptions } from './types';
 
 export interface RetryPolicy {
   readonly retries: number;
@@ -23,7 +23,10 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 4, factor: 2, minTimeout: 5
  */
 export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
+const RETRY_OPTIONS = ['retries', 'factor', 'minTimeout', 'maxTimeout', 'randomize', 'onFailedAttempt'] as const;
+
 export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
+  checkOptions(options, RETRY_OPTIONS, 'TokenManager', 'retry.');
   // `{ retries: undefined }` means the default, not no value.
   const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...given };
@@ -39,63 +42,26 @@ export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
   return policy;
 }
 
-/** The pause before the `step`-th try in a row (1, 2, ...): minTimeout, doubling, at most maxTimeout. */
-export function backoffMs(step: number, policy: RetryPolicy): number {
-  return Math.min(policy.maxTimeout, policy.minTimeout * 2 ** Math.max(0, step - 1));
-}
-
-/** Run `attempt` until it succeeds, a non-retryable TokenError is thrown, or retries run out. */
-export function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal: AbortSignal): Promise<T> {
+/**
+ * Run `attempt` until it succeeds, a non-retryable TokenError is thrown, or retries run out.
+ * p-retry drives the attempts; the pauses between them are the pacer's (`willRetry` is told of
+ * each attempt that is to be tried again, and the next attempt waits on the pacer itself).
+ */
+export function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, policy: RetryPolicy, signal: AbortSignal, willRetry: (attemptNumber: number) => void): Promise<T> {
   const { onFailedAttempt } = policy;
+  const retryable = (error: unknown) => error instanceof TokenError && error.retryable;
   return pRetry(attempt, {
     retries: policy.retries,
-    factor: policy.factor,
-    minTimeout: policy.minTimeout,
-    maxTimeout: policy.maxTimeout,
-    randomize: policy.randomize,
-    unref: true,
+    minTimeout: 0,
+    maxTimeout: 0,
     signal,
-    shouldRetry: ({ error }) => error instanceof TokenError && error.retryable,
-    ...(onFailedAttempt && {
+    shouldRetry: ({ error }) => retryable(error),
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (retriesLeft > 0 && retryable(error) && !signal.aborted) willRetry(attemptNumber);
       // A notification: what it throws is ignored, it must not turn into the refresh failing.
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-        Promise.resolve()
-          .then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft }))
-          .catch(() => undefined),
-    }),
+      if (onFailedAttempt) await Promise.resolve().then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft })).catch(() => undefined);
+    },
   });
-}
-
-/**
- * The earliest moment the token endpoint may be called again, on the monotonic clock. A 429's
- * retry hint and a failed refresh close it for a while; a new refresh waits here instead of
- * calling at once, so a server that asked for quiet gets it even from the next caller.
- */
-export class Gate {
-  #openAt = -Infinity;
-  readonly #clock: Required<Clock>;
-
-  constructor(clock: Required<Clock>) {
-    this.#clock = clock;
-  }
-
-  #mono(): number {
-    return this.#clock.monotonic();
-  }
-
-  /** Keep the gate closed for at least `ms` from now. */
-  closeFor(ms: number): void {
-    this.#openAt = Math.max(this.#openAt, this.#mono() + ms);
-  }
-
-  /** Ms until the gate opens (0 when open). */
-  waitMs(): number {
-    return Math.max(0, this.#openAt - this.#mono());
-  }
-
-  wait(signal: AbortSignal): Promise<void> {
-    return sleep(this.waitMs(), signal);
-  }
 }
 
 /**

@@ -1,15 +1,20 @@
-import { createHash } from 'node:crypto';
-import type { AccessToken, TokenStore } from './types';
+// The in-memory token store, and what every store's lock shares: a lease renewed while it is held.
+import { unrefInterval } from './clock';
+import { keyring } from './seal';
+import type { StoreLock, StoredEntry, TokenProvider, TokenStore } from './types';
 
 /**
- * The store key for a provider: a hash of its identity (token URL, client id, tenant, scope), so
- * keys name no credentials and two managers with the same credentials find the same token.
+ * The key under which a store keeps `provider`'s token: a keyed hash of its identity under its
+ * secret, so it names no credential and only a holder of the secret can find it. For operators:
+ * which Redis key belongs to which service.
  */
-export function storeKey(identity: string): string {
-  return `tokenwarden:v1:${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
+export function storeKey(provider: TokenProvider): string {
+  const secret = provider.storeSecret?.();
+  if (secret === undefined) throw new TypeError('storeKey(): this provider has no storeSecret(), so it keeps its token out of stores');
+  return keyring(provider.identity, secret).key;
 }
 
-/** A holder of a memory store's lock that never gives it back loses it after this long. */
+/** A memory store's lock outlives a holder that stopped renewing it by this long. */
 const MEMORY_LOCK_LEASE_MS = 30_000;
 
 export interface MemoryStoreOptions {
@@ -25,39 +30,75 @@ export interface MemoryStoreOptions {
  * several managers with the same credentials and they share one token and one refresh.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
-  const entries = new Map<string, { token: AccessToken; until: number }>();
+  const entries = new Map<string, { entry: StoredEntry; until: number }>();
   const locks = new Map<string, { until: number }>();
   const live = (key: string) => {
-    const entry = entries.get(key);
-    if (entry !== undefined && Date.now() >= entry.until) {
+    const held = entries.get(key);
+    if (held !== undefined && Date.now() >= held.until) {
       entries.delete(key);
       return undefined;
     }
-    return entry;
+    return held;
   };
   return {
     shared: options.shared === true,
     async get(key) {
-      return live(key)?.token;
+      const held = live(key);
+      return held && { ...held.entry, ttlMs: held.until - Date.now() };
     },
-    async set(key, token, ttlMs) {
-      entries.set(key, { token, until: Date.now() + Math.max(0, ttlMs) });
+    async set(key, entry, ttlMs) {
+      entries.set(key, { entry: { tag: entry.tag, sealed: entry.sealed }, until: Date.now() + Math.max(0, ttlMs) });
     },
-    async delete(key, accessToken) {
-      if (accessToken === undefined || live(key)?.token.accessToken === accessToken) entries.delete(key);
+    async delete(key, tag) {
+      if (tag === undefined || live(key)?.entry.tag === tag) entries.delete(key);
     },
     async lock(key) {
       const held = locks.get(key);
       if (held !== undefined && held.until > Date.now()) return undefined;
       const mine = { until: Date.now() + MEMORY_LOCK_LEASE_MS };
       locks.set(key, mine);
-      return {
-        async release(holdMs = 0) {
-          if (locks.get(key) !== mine) return;
-          if (holdMs > 0) mine.until = Date.now() + holdMs;
-          else locks.delete(key);
+      return leasedLock(MEMORY_LOCK_LEASE_MS, {
+        renew: async () => {
+          if (locks.get(key) !== mine) return false;
+          mine.until = Date.now() + MEMORY_LOCK_LEASE_MS;
+          return true;
         },
-      };
+        hold: async (ms) => {
+          if (locks.get(key) === mine) mine.until = Date.now() + ms;
+        },
+        release: async () => {
+          if (locks.get(key) === mine) locks.delete(key);
+        },
+      });
+    },
+  };
+}
+
+/** How one store renews, extends and gives up a lock it granted; each acts only for its holder. */
+export interface LeaseOps {
+  /** Extend the lease by a full term; false once the lock is no longer ours. */
+  renew(): Promise<boolean>;
+  /** Keep the lock `ms` more from now, then let it lapse. */
+  hold(ms: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * A granted lock, renewed every third of its lease for as long as it is held: a slow refresh keeps
+ * it, a holder that dies (or stops renewing) loses it when the lease runs out.
+ */
+export function leasedLock(leaseMs: number, ops: LeaseOps): StoreLock {
+  const renewal = unrefInterval(() => {
+    ops.renew().then((ours) => {
+      if (!ours) clearInterval(renewal);
+    }, () => undefined);
+  }, leaseMs / 3);
+  return {
+    async release(holdMs = 0) {
+      clearInterval(renewal);
+      // Kept a while longer (a failed refresh's quiet period), then it lapses by itself.
+      if (holdMs > 0) await ops.hold(Math.ceil(holdMs));
+      else await ops.release();
     },
   };
 }

@@ -1,27 +1,38 @@
 // A token endpoint's success body, checked field by field. Anything that is not a usable bearer
-// token is `invalid_response` with a message naming the field; the body itself is never quoted
-// (it holds the token).
+// token is `invalid_response` with a message naming the field and describing what was wrong with
+// it by type and length: a server's strings are never quoted (a hostile one puts the client
+// secret there; an honest one, the token).
 import { inspect } from 'node:util';
 import { TokenError } from './errors';
-import { parseJson, type RawResponse } from './http';
+import { parseJson, redact, type RawResponse } from './http';
 import type { AccessToken } from './types';
 
 export const DEFAULT_LIFETIME_MS = 10 * 60_000;
 /** Shorter than this and a token would expire before a request could use it. */
 export const MIN_LIFETIME_MS = 1_000;
+/**
+ * Longer lifetimes are cut to this. Real tokens live minutes to hours; refreshing a month-long one
+ * monthly costs nothing, and a number past what a Date can hold would break every clock reading.
+ */
+export const MAX_LIFETIME_MS = 30 * 86_400_000;
+/** token_type values worth naming in a message (they are ours to print, not the server's). */
+const KNOWN_TOKEN_TYPES = new Set(['bearer', 'dpop', 'mac', 'pop', 'n_a', 'jwt', 'basic']);
 /** Node refuses request headers over 16 KiB in total. */
 const MAX_TOKEN_LENGTH = 8_192;
 /** Visible ASCII only: anything else cannot go into an Authorization header. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
-export function parseTokenResponse(response: RawResponse, what: string, defaultLifetimeMs: number): AccessToken {
+/**
+ * `response` as a bearer token. `secrets` (the client secret in its wire forms) are redacted from
+ * the messages too, in case a number or a known word is one of them.
+ */
+export function parseTokenResponse(response: RawResponse, what: string, defaultLifetimeMs: number, secrets: readonly string[] = []): AccessToken {
   const fail = (problem: string) =>
-    new TokenError('invalid_response', `${what} answered HTTP ${response.status} but ${problem}`, { status: response.status });
+    new TokenError('invalid_response', redact(`${what} answered HTTP ${response.status} but ${problem}`, secrets), { status: response.status });
 
   const body = parseJson(response.body);
   if (body === undefined) {
-    const type = response.headers['content-type'] ?? 'no content type';
-    throw fail(`the body is not JSON (${type}, ${response.body.length} characters)`);
+    throw fail(`the body is not JSON (${contentTypeOf(response, secrets)}, ${response.body.length} characters)`);
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw fail(`the body is ${Array.isArray(body) ? 'an array' : `a JSON ${body === null ? 'null' : typeof body}`}, not an object`);
@@ -30,14 +41,15 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
 
   const accessToken = fields['access_token'];
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
-    throw fail(accessToken === undefined ? 'access_token is missing' : `access_token is ${describe(accessToken)}, not a non-empty string`);
+    throw fail(accessToken === undefined ? 'access_token is missing' : accessToken === '' ? 'access_token is an empty string' : `access_token is ${describe(accessToken)}, not a string`);
   }
   if (accessToken.length > MAX_TOKEN_LENGTH) throw fail(`access_token is ${accessToken.length} characters long (limit ${MAX_TOKEN_LENGTH})`);
   if (!HEADER_SAFE.test(accessToken)) throw fail('access_token contains characters that cannot be sent in a header');
 
   const tokenType = fields['token_type'];
   if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
-    throw fail(`token_type is ${describe(tokenType)}; only Bearer tokens are supported`);
+    const named = typeof tokenType === 'string' && KNOWN_TOKEN_TYPES.has(tokenType.toLowerCase()) ? JSON.stringify(tokenType.toLowerCase()) : describe(tokenType);
+    throw fail(`token_type is ${named}; only Bearer tokens are supported`);
   }
 
   const lifetimeMs = lifetimeOf(fields['expires_in'], defaultLifetimeMs, fail);
@@ -61,14 +73,23 @@ function lifetimeOf(expiresIn: unknown, defaultLifetimeMs: number, fail: (proble
   const ms = seconds * 1000;
   if (!Number.isFinite(ms) || ms <= 0) throw fail(`expires_in is ${describe(expiresIn)}; it must be a positive number of seconds`);
   if (ms < MIN_LIFETIME_MS) throw fail(`expires_in is ${seconds} s, too short to use`);
-  return ms;
+  return Math.min(ms, MAX_LIFETIME_MS);
 }
 
+/** What a value is, never what it says: a string by its length only. */
 function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a ${value.length}-character string`;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null) return 'null';
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/** The media type, when it looks like one once redacted; never the raw header. */
+function contentTypeOf(response: RawResponse, secrets: readonly string[]): string {
+  const header = response.headers['content-type'];
+  if (header === undefined) return 'no content type';
+  const media = redact(header.split(';')[0]!.trim().toLowerCase(), secrets);
+  return /^[a-z]+\/[a-z0-9.+-]{1,40}$/.test(media) ? media : 'an unusual content type';
 }
 
 const REDACTED_VIEW = Symbol.for('nodejs.util.inspect.custom');

@@ -34,8 +34,13 @@ export interface ProviderContext {
   readonly clock: Clock;
   /** Lifetime given to a token whose response has no `expires_in`. */
   readonly defaultLifetimeMs: number;
-  /** Aborted when the manager gives up on the call (dispose): pass it to the HTTP request. */
+  /**
+   * Aborted when the manager gives up on the call (its deadline, or dispose): pass it to the HTTP
+   * request. Its `reason` is the TokenError to fail with.
+   */
   readonly signal?: AbortSignal;
+  /** The deadline of one token call in ms, headers and body (`attemptTimeoutMs`). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -49,9 +54,17 @@ export interface TokenProvider {
   readonly baseUrl: string | undefined;
   /**
    * A stable string that tells token sources apart (token URL, client id, tenant, scope), used to
-   * derive store keys. Never the secret: it is hashed, but it must not need to be.
+   * derive store keys. Encode it unambiguously (the built-in providers use `JSON.stringify` of an
+   * array), so that no two sources share one. Never the secret.
    */
   readonly identity: string;
+  /**
+   * What only the credential's holder has: the client secret (a private key, for key-based client
+   * authentication). Store key names and sealed entries are derived from it, so a tenant of a
+   * shared store who knows the client id but not the secret can neither find nor read the token.
+   * Never sent anywhere and never shown. A provider without it cannot use a store of yours.
+   */
+  storeSecret?(): string | Uint8Array;
   /**
    * True when the endpoint returns the same token until it expires or is revoked (OneLogin).
    * The manager then revokes the old token before asking for a new one.
@@ -69,15 +82,20 @@ export interface TokenProvider {
   adoptBaseUrl?(baseUrl: string): void;
 }
 
-/** A token as a store keeps it: with the API base URL it belongs to, when that was discovered. */
-export interface StoredToken extends AccessToken {
-  readonly baseUrl?: string;
+/** A sealed token as a store keeps it: opaque to the store and to anyone who reads it. */
+export interface StoredEntry {
+  /** A keyed hash of the access token inside: `delete(key, tag)` removes only the entry holding that token. */
+  readonly tag: string;
+  /** The token, encrypted under a key derived from the credential (AES-256-GCM). */
+  readonly sealed: string;
 }
 
 /**
  * Where the current token lives. The manager keeps a local copy for the hot path and talks to the
  * store only when it is time to refresh, so a slow store never slows a request. A store that
  * fails or hangs is treated as absent until it answers again (the `error` event says so once).
+ * Keys and entries come from the manager already derived from the credential: a store (and anyone
+ * who can read it) learns nothing from them, and an entry it cannot have been given is ignored.
  */
 export interface TokenStore {
   /**
@@ -85,15 +103,20 @@ export interface TokenStore {
    * `dispose()` revokes the token only when asked: other replicas are still using it.
    */
   readonly shared?: boolean;
-  get(key: string): Promise<StoredToken | undefined>;
-  /** Store `token` under `key` for `ttlMs`; a store keeps its `baseUrl` too. */
-  set(key: string, token: StoredToken, ttlMs: number): Promise<void>;
-  /** Delete `key`; when `accessToken` is given, only if the stored token is that one. */
-  delete(key: string, accessToken?: string): Promise<void>;
+  /**
+   * The entry under `key` with the ms it has left by the store's own clock, or undefined. An entry
+   * without a positive `ttlMs` (one that never expires) is ignored: tokenwarden never writes one.
+   */
+  get(key: string): Promise<(StoredEntry & { readonly ttlMs: number }) | undefined>;
+  /** Keep `entry` under `key` for `ttlMs`, replacing what is there. */
+  set(key: string, entry: StoredEntry, ttlMs: number): Promise<void>;
+  /** Delete `key`; with `tag`, only if the entry there has that tag (a newer token stays). */
+  delete(key: string, tag?: string): Promise<void>;
   /**
    * Take the lock that lets one holder (one process in a fleet) refresh the token under `key`, or
-   * undefined while another holds it. The store gives the lock a lease, so a holder that dies
-   * cannot keep it. Optional: without it there is no single flight across holders.
+   * undefined while another holds it. The store gives the lock a lease, renewed while it is held,
+   * so a holder that dies cannot keep it. Optional: without it there is no single flight across
+   * holders.
    */
   lock?(key: string): Promise<StoreLock | undefined>;
 }
@@ -131,13 +154,27 @@ export interface TokenManagerOptions {
   retry?: RetryOptions;
   /** Extra origins (e.g. `'https://api.example.com'`) whose requests may carry the bearer token. */
   allowedOrigins?: readonly string[];
-  /** Axios instance for token calls (e.g. with a proxy agent). Never attach the manager to it. */
+  /**
+   * Axios instance for token calls (e.g. with a proxy agent). Never attach the manager to it. Its
+   * own timeout is not used: `attemptTimeoutMs` is.
+   */
   http?: AxiosInstance;
   clock?: Clock;
   /** Where the current token lives. Default: a private in-memory store. */
   store?: TokenStore;
   /** Lifetime for a token response without `expires_in`. Default 10 minutes. */
   defaultLifetimeMs?: number;
+  /**
+   * The deadline of one token call, from sending the request to the last byte of the answer (a
+   * body that trickles in counts). Retried like any network failure. Default 10 000.
+   */
+  attemptTimeoutMs?: number;
+  /**
+   * The bound on one refresh as a whole: waiting for another replica's token call, every attempt
+   * and every pause between them. Callers waiting for it then reject with code `timeout`, and the
+   * next caller starts a new one. Default 30 000.
+   */
+  refreshTimeoutMs?: number;
 }
 
 export interface TokenManagerEvents {

@@ -2,14 +2,16 @@
 // HTTP Basic (the RFC's preference) or body fields, RFC 7009 revocation when a URL is given.
 import { ConfigError } from '../errors';
 import { basicCredential, secretForms } from '../http';
+import { checkOptions } from '../options-check';
 import type { TokenProvider } from '../types';
-import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
+import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, scopeOf, type Dialect } from './shared';
 
 export interface ClientCredentialsOptions {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
-  scope?: string;
+  /** Space-separated, or an array of scopes (joined with spaces). */
+  scope?: string | readonly string[];
   /** Sent as `audience` (Auth0 and others). */
   audience?: string;
   /** Default `'client_secret_basic'`. */
@@ -34,12 +36,15 @@ const dialect = (what: string): Dialect => ({
 const TOKEN = dialect('token endpoint');
 const REVOKE = dialect('revocation endpoint');
 
+const OPTIONS = ['tokenUrl', 'clientId', 'clientSecret', 'scope', 'audience', 'authMethod', 'revocationUrl', 'baseUrl'] as const;
+
 export function clientCredentials(options: ClientCredentialsOptions): TokenProvider {
   const who = 'clientCredentials()';
+  checkOptions(options, OPTIONS, who);
   const tokenUrl = httpUrl(options?.tokenUrl, 'tokenUrl', who);
   const clientId = credential(options.clientId, 'clientId', who);
   const clientSecret = credential(options.clientSecret, 'clientSecret', who);
-  const scope = optionalString(options.scope, 'scope', who);
+  const scope = scopeOf(options.scope, who);
   const audience = optionalString(options.audience, 'audience', who);
   const revocationUrl = optionalUrl(options.revocationUrl, 'revocationUrl', who);
   const baseUrl = optionalUrl(options.baseUrl, 'baseUrl', who);
@@ -50,7 +55,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
 
   // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined for Basic.
   const basic = basicCredential(encodeURIComponent(clientId), encodeURIComponent(clientSecret));
-  const secrets = [...secretForms(clientSecret), basic];
+  const secrets = secretForms(clientSecret, clientId);
   const auth: { headers: Record<string, string>; fields: Record<string, string> } = authMethod === 'client_secret_basic'
     ? { headers: { Authorization: `Basic ${basic}` }, fields: {} }
     : { headers: {}, fields: { client_id: clientId, client_secret: clientSecret } };
@@ -59,7 +64,8 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
   const provider: TokenProvider = {
     name: 'oauth2',
     baseUrl,
-    identity: `oauth2|${tokenUrl}|${clientId}|${scope ?? ''}|${audience ?? ''}`,
+    identity: JSON.stringify(['oauth2', tokenUrl, clientId, scope ?? null, audience ?? null]),
+    storeSecret: () => clientSecret,
 
     async fetchToken(context) {
       const body = form({ grant_type: 'client_credentials', scope, audience, ...auth.fields });

@@ -2,6 +2,7 @@
 // autodiscovery from X-Cs-Region, form revoke with Basic client authentication.
 import { ConfigError } from '../errors';
 import { basicCredential, secretForms } from '../http';
+import { checkOptions } from '../options-check';
 import type { AccessToken, ProviderContext, TokenProvider } from '../types';
 import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
@@ -58,8 +59,11 @@ const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const TOKEN = dialect('token endpoint');
 const REVOKE = dialect('revoke endpoint');
 
+const OPTIONS = ['clientId', 'clientSecret', 'memberCid', 'cloud', 'baseUrl', 'cloudUrls'] as const;
+
 export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   const who = 'crowdstrike()';
+  checkOptions(options, OPTIONS, who);
   const clientId = credential(options?.clientId, 'clientId', who);
   const clientSecret = credential(options?.clientSecret, 'clientSecret', who);
   const memberCid = optionalString(options.memberCid, 'memberCid', who);
@@ -77,7 +81,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   const fixedUrl = optionalUrl(options.baseUrl, 'baseUrl', who);
 
   const basic = basicCredential(clientId, clientSecret);
-  const secrets = [...secretForms(clientSecret), basic];
+  const secrets = secretForms(clientSecret, clientId);
   let cloud: CrowdStrikeCloud | undefined = fixedUrl ? undefined : fixedCloud;
   let baseUrl = fixedUrl ?? urls[fixedCloud ?? 'us-1'];
   let discovering = fixedUrl === undefined && fixedCloud === undefined;
@@ -99,7 +103,8 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
     get cloud() {
       return cloud;
     },
-    identity: `crowdstrike|${clientId}|${memberCid ?? ''}|${fixedUrl ?? fixedCloud ?? 'auto'}`,
+    identity: JSON.stringify(['crowdstrike', clientId, memberCid ?? null, fixedUrl ?? fixedCloud ?? 'auto']),
+    storeSecret: () => clientSecret,
 
     async fetchToken(context) {
       const { token, response } = await tokenAt(baseUrl, context);

@@ -3,6 +3,7 @@
 // `reusesTokens` and the manager revokes before it rotates.
 import { ConfigError } from '../errors';
 import { basicCredential, secretForms } from '../http';
+import { checkOptions } from '../options-check';
 import type { TokenProvider } from '../types';
 import { credential, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
 
@@ -24,19 +25,23 @@ const TOKEN = dialect('token endpoint');
 const TOKEN_BODY = JSON.stringify({ grant_type: 'client_credentials' });
 const REVOKE = dialect('revoke endpoint');
 
+const OPTIONS = ['clientId', 'clientSecret', 'subdomain', 'baseUrl'] as const;
+
 export function onelogin(options: OneLoginOptions): TokenProvider {
   const who = 'onelogin()';
+  checkOptions(options, OPTIONS, who);
   const clientId = credential(options?.clientId, 'clientId', who);
   const clientSecret = credential(options?.clientSecret, 'clientSecret', who);
   const baseUrl = optionalUrl(options.baseUrl, 'baseUrl', who) ?? subdomainUrl(options.subdomain, who);
   const basic = basicCredential(clientId, clientSecret);
-  const secrets = [...secretForms(clientSecret), basic];
+  const secrets = secretForms(clientSecret, clientId);
   const headers = { 'Content-Type': 'application/json', Authorization: `Basic ${basic}` };
 
   return {
     name: 'onelogin',
     baseUrl,
-    identity: `onelogin|${baseUrl}|${clientId}`,
+    identity: JSON.stringify(['onelogin', baseUrl, clientId]),
+    storeSecret: () => clientSecret,
     reusesTokens: true,
 
     async fetchToken(context) {

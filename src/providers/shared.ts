@@ -17,7 +17,7 @@ export interface Dialect {
 export async function requestToken(context: ProviderContext, call: TokenCall, dialect: Dialect): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
   if (response.status >= 200 && response.status < 300) {
-    return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs), response };
+    return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, call.secrets), response };
   }
   throw failureOf(response, call, dialect, context);
 }
@@ -55,8 +55,11 @@ export function form(fields: Record<string, string | undefined>): string {
 
 /** A credential string: present, and without the stray whitespace a copy from an .env file brings. */
 export function credential(value: unknown, option: string, provider: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigError(option, `${provider}: ${option} is required (got ${value === '' ? 'an empty string' : typeof value})`);
+  if (value === undefined || value === '') {
+    throw new ConfigError(option, `${provider}: ${option} is required (got ${value === '' ? 'an empty string' : 'undefined'})`);
+  }
+  if (typeof value !== 'string') {
+    throw new ConfigError(option, `${provider}: ${option} must be a string (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`);
   }
   if (value.trim() !== value) throw new ConfigError(option, `${provider}: ${option} has leading or trailing whitespace; remove it`);
   // eslint-disable-next-line no-control-regex
@@ -66,6 +69,19 @@ export function credential(value: unknown, option: string, provider: string): st
 
 export function optionalString(value: unknown, option: string, provider: string): string | undefined {
   return value === undefined ? undefined : credential(value, option, provider);
+}
+
+/** `scope` as a space-separated string: given as one, or as an array of scopes. */
+export function scopeOf(value: unknown, provider: string): string | undefined {
+  if (!Array.isArray(value)) return optionalString(value, 'scope', provider);
+  const scopes = value.map((item, i) => {
+    if (typeof item !== 'string' || item.length === 0 || /\s/.test(item)) {
+      throw new ConfigError('scope', `${provider}: scope[${i}] must be one scope, a non-empty string without spaces (got ${typeof item === 'string' ? `a ${item.length}-character string` : typeof item})`);
+    }
+    return item;
+  });
+  if (scopes.length === 0) throw new ConfigError('scope', `${provider}: scope is an empty array; leave it out to ask for the default scope`);
+  return scopes.join(' ');
 }
 
 /** An http(s) URL without a trailing slash. */

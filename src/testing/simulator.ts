@@ -35,6 +35,11 @@ export interface SimulatorOptions {
   clockOffsetMs?: number;
   /** CrowdStrike: member CIDs the credentials may act for. Default: any. */
   memberCids?: readonly string[];
+  /**
+   * Count a token's life from its issue time rounded down to the second, as oidc-provider does: a
+   * token then dies up to 1 s before `sent + expires_in`. Default false.
+   */
+  roundIssuedAt?: boolean;
 }
 
 interface IssuedToken extends TokenIssuance {
@@ -173,7 +178,7 @@ export class Simulator {
     return issued !== undefined && !issued.revoked && issued.expiresAt > this.now();
   }
 
-  /** Answer the token calls that are hanging (`'hang'`) by dropping them. */
+  /** Answer the token calls that are hanging (`'hang'`, `'drip'`) by dropping them. */
   releaseHung(): void {
     for (const res of this.#hung) res.destroy();
     this.#hung.clear();
@@ -224,7 +229,7 @@ export class Simulator {
     if (fault === 429 || (typeof fault === 'object' && 'rateLimitSeconds' in fault)) record.retryAfterMs = fault === 429 ? 1000 : fault.rateLimitSeconds * 1000;
     res.once('finish', () => (record.status = res.statusCode));
     res.once('close', () => {
-      if (record.status === 'pending') record.status = fault === 'hang' ? 'hang' : 'reset';
+      if (record.status === 'pending') record.status = fault === 'hang' || fault === 'drip' ? 'hang' : 'reset';
     });
     if (await this.#fault(fault, res)) return;
     await delay(this.latencyMs / 2);
@@ -253,7 +258,8 @@ export class Simulator {
     } else {
       token = `${this.dialectName.slice(0, 2)}_${randomBytes(24).toString('base64url')}`;
       stats.tokensIssued++;
-      this.#tokens.set(token, { client, sequence: stats.tokensIssued, issuedAt: now, expiresAt: now + expiresIn * 1000, revoked: false });
+      const issuedAt = this.#options.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
+      this.#tokens.set(token, { client, sequence: stats.tokensIssued, issuedAt, expiresAt: issuedAt + expiresIn * 1000, revoked: false });
       if (d.reusesTokens) this.#reusable.set(client, token);
     }
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };

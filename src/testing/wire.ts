@@ -4,13 +4,15 @@ import type { Dialect, Reply, SimRequest } from './dialects';
 
 /**
  * What the next token (or revoke) call gets instead of a normal answer: a status in the dialect's
- * error envelope, a dropped connection, no answer at all, a raw body, a 429 with the dialect's
- * retry headers, or a normal answer after a delay.
+ * error envelope, a dropped connection, no answer at all, headers and then a body that trickles
+ * in one byte a second and never ends (`'drip'`), a raw body, a 429 with the dialect's retry
+ * headers, or a normal answer after a delay.
  */
 export type Fault =
   | number
   | 'reset'
   | 'hang'
+  | 'drip'
   | { readonly status: number; readonly body: string; readonly contentType?: string }
   | { readonly rateLimitSeconds: number }
   | { readonly delayMs: number };
@@ -30,9 +32,16 @@ export async function applyFault(fault: Fault | undefined, res: ServerResponse, 
     res.socket?.destroy();
     return true;
   }
-  if (fault === 'hang') {
+  if (fault === 'hang' || fault === 'drip') {
     context.hung.add(res);
     res.once('close', () => context.hung.delete(res));
+    if (fault === 'drip') {
+      // Each byte resets a socket's idle timer: only a deadline for the whole exchange ends this.
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000000', Date: new Date(now).toUTCString() });
+      res.write('{');
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 1_000);
+      res.once('close', () => clearInterval(drip));
+    }
     return true;
   }
   if (typeof fault === 'number') {
