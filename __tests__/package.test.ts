@@ -7,12 +7,15 @@
 // Types: a program that passes its own axios instances to the manager is type-checked under
 // nodenext ESM, node16 CommonJS, bundler and node10, and each must read our declarations in one
 // mode only (the .d.mts files or the .d.ts files, never both) and the matching build of axios's.
+//
+// Run time: an ES module app (`import axios from 'axios'`) and a CommonJS app (`require`) make
+// every kind of failing request against the simulator, and judge each error with their own
+// axios and tokenwarden modules (fixtures/package/scenarios.cjs).
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 
 const root = join(__dirname, '..');
 const fixtures = join(__dirname, 'fixtures/package');
@@ -128,13 +131,17 @@ const settings: Setting[] = [
   },
 ];
 
+const apps = ['app.mjs', 'app.cjs'] as const;
+
 let typeChecks: Map<string, TypeCheck>;
+let runs: Map<string, Exit>;
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'dist/index.js')) || !existsSync(join(root, 'dist/index.mjs'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
   }
   base = await mkdtemp(join(tmpdir(), 'tokenwarden-package-'));
+  const runtime = project('runtime', {}, { 'app.mjs': 'app.mjs', 'app.cjs': 'app.cjs', 'scenarios.cjs': 'scenarios.cjs' });
   const checks = settings.map(async (setting) => {
     const dir = await project(setting.dir, setting.packageJson, setting.files, {
       compilerOptions: { ...compilerOptions, ...setting.options },
@@ -142,7 +149,10 @@ beforeAll(async () => {
     });
     return [setting.dir, await typeCheck(dir)] as const;
   });
+  // All side by side: tsc is most of the time, the apps mostly wait on sockets.
+  const ran = apps.map(async (app) => [app, await node([app], await runtime, 30_000)] as const);
   typeChecks = new Map(await Promise.all(checks));
+  runs = new Map(await Promise.all(ran));
 }, 90_000);
 
 afterAll(async () => {
@@ -155,45 +165,59 @@ describe('a program passing its axios instances type-checks against the built pa
   });
 });
 
-// Run time.
-const run = promisify(execFile);
-
-const flow = (load: string) => `
-${load}
-const sim = await startSimulator({ dialect: 'oauth2' });
-const tokens = new TokenManager({ provider: clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, revocationUrl: sim.revokeUrl }) });
-const token = await tokens.getToken();
-await tokens.dispose();
-await sim.close();
-console.log(JSON.stringify({ token: typeof token, calls: sim.stats.tokenCalls, revoked: sim.stats.tokensRevoked, errorClass: typeof TokenError }));
-`;
-
-test('import from ESM', async () => {
-  const code = flow(`import { TokenManager, TokenError, clientCredentials } from 'tokenwarden';\nimport { startSimulator } from 'tokenwarden/testing';`);
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ token: 'string', calls: 1, revoked: 1, errorClass: 'function' });
+/** What scenarios.cjs must print for a request that rejects. */
+const rejection = (judged: { tokenError?: boolean; axiosError?: boolean; canceled?: boolean; isCancel?: boolean; code: string; status?: number }) => ({
+  tokenError: false, axiosError: false, canceled: false, isCancel: false, status: null, ...judged,
 });
 
-test('require from CommonJS', async () => {
-  const code = `(async () => {${flow(`const { TokenManager, TokenError, clientCredentials } = require('tokenwarden');\nconst { startSimulator } = require('tokenwarden/testing');`)}})();`;
-  const { stdout } = await run(process.execPath, ['-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ token: 'string', calls: 1, revoked: 1, errorClass: 'function' });
-});
+const expected = {
+  invalidCredentials: rejection({ tokenError: true, code: 'invalid_credentials' }),
+  status500: {
+    afterWait: rejection({ axiosError: true, code: 'ERR_BAD_RESPONSE', status: 500 }),
+    withToken: rejection({ axiosError: true, code: 'ERR_BAD_RESPONSE', status: 500 }),
+  },
+  unauthorizedAfterReplay: { ...rejection({ axiosError: true, code: 'ERR_BAD_REQUEST', status: 401 }), apiCalls: 2 },
+  networkErrorAfterWait: rejection({ axiosError: true, code: 'ECONNREFUSED' }),
+  timeoutWhileWaiting: rejection({ axiosError: true, code: 'ECONNABORTED' }),
+  // CanceledError is a subclass of AxiosError.
+  abortWhileWaiting: rejection({ axiosError: true, canceled: true, isCancel: true, code: 'ERR_CANCELED' }),
+  lifecycle: { token: 'string', status: 200, tokenCalls: 1, revoked: 1, afterDispose: rejection({ tokenError: true, code: 'disposed' }) },
+  oneCopy: { sameNames: true, sameObjects: true, instanceAcross: true },
+  redisStore: 'function',
+};
 
-test('tokenwarden/redis from ESM and from CommonJS', async () => {
-  const esm = `import { redisStore } from 'tokenwarden/redis'; console.log(typeof redisStore);`;
-  const cjs = `const { redisStore } = require('tokenwarden/redis'); console.log(typeof redisStore);`;
-  expect((await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: root })).stdout.trim()).toBe('function');
-  expect((await run(process.execPath, ['-e', cjs], { cwd: root })).stdout.trim()).toBe('function');
-});
+describe.each(apps)('%s against the built package and its simulator', (app) => {
+  const output = (): Record<string, unknown> => {
+    const exit = runs.get(app)!;
+    if (exit.code !== 0) throw new Error(`${app} exited with ${String(exit.code)}:\n${exit.stderr}${exit.stdout}`);
+    return JSON.parse(exit.stdout) as Record<string, unknown>;
+  };
 
-test('import and require share one copy of each class (instanceof works across both)', async () => {
-  const code = `
-import { createRequire } from 'node:module';
-import * as esm from 'tokenwarden';
-const cjs = createRequire(process.cwd() + '/')('tokenwarden');
-const error = new cjs.TokenError('disposed', 'x');
-console.log(JSON.stringify({ same: esm.TokenManager === cjs.TokenManager, instance: error instanceof esm.TokenError, names: Object.keys(esm).length === Object.keys(cjs).length }));`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ same: true, instance: true, names: true });
+  test('ran every scenario', () => {
+    expect(Object.keys(output()).sort()).toEqual(Object.keys(expected).sort());
+  });
+  test('no token to be had (wrong secret): the TokenError itself, not an AxiosError', () => {
+    expect(output().invalidCredentials).toEqual(expected.invalidCredentials);
+  });
+  test("a 500 from the API, after waiting for the token and with one: the app's AxiosError", () => {
+    expect(output().status500).toEqual(expected.status500);
+  });
+  test("a 401 the one replay does not cure: the app's AxiosError, after exactly two sends", () => {
+    expect(output().unauthorizedAfterReplay).toEqual(expected.unauthorizedAfterReplay);
+  });
+  test("a refused connection after waiting for the token: the app's AxiosError", () => {
+    expect(output().networkErrorAfterWait).toEqual(expected.networkErrorAfterWait);
+  });
+  test("the request's timeout running out while it waits for a token: the app's AxiosError, ECONNABORTED", () => {
+    expect(output().timeoutWhileWaiting).toEqual(expected.timeoutWhileWaiting);
+  });
+  test("the caller aborting while the request waits for a token: the app's CanceledError, axios.isCancel", () => {
+    expect(output().abortWhileWaiting).toEqual(expected.abortWhileWaiting);
+  });
+  test('token, request, dispose (revokes), then a relative-URL request on the attached instance: TokenError disposed', () => {
+    expect(output().lifecycle).toEqual(expected.lifecycle);
+  });
+  test('import and require share one copy of each class; tokenwarden/redis loads', () => {
+    expect([output().oneCopy, output().redisStore]).toEqual([expected.oneCopy, expected.redisStore]);
+  });
 });
