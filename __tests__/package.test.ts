@@ -1,62 +1,223 @@
-// The built package (dist/, built by `npm test`'s pretest) as users get it: imported from ESM and
-// required from CommonJS through the exports map, with type declarations for both.
+// The built package (dist/, built by `npm test`'s pretest) as users get it. Each check is a user's
+// project in a temporary directory with its own package.json and tsconfig.json, where
+// node_modules/tokenwarden links to this repository and axios, ioredis and @types/node link to
+// ours (one axios on disk, as npm dedupes it; which of its builds a file gets depends on how it
+// is loaded, as in a real install).
+//
+// Types: a program that passes its own axios instances to the manager is type-checked under
+// nodenext ESM, node16 CommonJS, bundler and node10, and each must read our declarations in one
+// mode only (the .d.mts files or the .d.ts files, never both) and the matching build of axios's.
+//
+// Run time: an ES module app (`import axios from 'axios'`) and a CommonJS app (`require`) make
+// every kind of failing request against the simulator, and judge each error with their own
+// axios and tokenwarden modules (fixtures/package/scenarios.cjs).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, realpathSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
-const run = promisify(execFile);
 const root = join(__dirname, '..');
+const fixtures = join(__dirname, 'fixtures/package');
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const realRoot = realpathSync(root);
+const realAxios = realpathSync(join(root, 'node_modules/axios'));
 
-beforeAll(() => {
+interface Exit {
+  code: number | string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node ...args` in `cwd`; never rejects, so every result can be looked at. */
+function node(args: string[], cwd: string, timeout: number): Promise<Exit> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : (error.code ?? error.signal ?? null), stdout, stderr });
+    });
+  });
+}
+
+let base: string;
+
+/** A user's project: package.json, files copied from fixtures/package, node_modules links. */
+async function project(name: string, packageJson: object, files: Record<string, string>, tsconfig?: object): Promise<string> {
+  const dir = join(base, name);
+  await mkdir(join(dir, 'node_modules/@types'), { recursive: true });
+  const links: [string, string][] = [
+    ['tokenwarden', root],
+    ['axios', join(root, 'node_modules/axios')],
+    ['ioredis', join(root, 'node_modules/ioredis')],
+    ['@types/node', join(root, 'node_modules/@types/node')],
+  ];
+  await Promise.all([
+    writeFile(join(dir, 'package.json'), JSON.stringify({ name, private: true, ...packageJson })),
+    tsconfig && writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig)),
+    ...Object.entries(files).map(([to, from]) => copyFile(join(fixtures, from), join(dir, to))),
+    ...links.map(([to, target]) => symlink(target, join(dir, 'node_modules', to), 'dir')),
+  ]);
+  return dir;
+}
+
+interface TypeCheck {
+  exit: Exit['code'];
+  /** The first line of each diagnostic. */
+  errors: string[];
+  /** Which kind of our declaration files the program read. */
+  declarations: string[];
+  /** Which of axios's declaration files it read. */
+  axios: string[];
+}
+
+async function typeCheck(dir: string): Promise<TypeCheck> {
+  const { code, stdout, stderr } = await node([tsc, '-p', dir, '--listFiles', '--pretty', 'false'], dir, 60_000);
+  const lines = `${stdout}\n${stderr}`.split('\n');
+  const files = lines.filter((line) => line.startsWith('/'));
+  const unique = (list: string[]) => [...new Set(list)].sort();
+  return {
+    exit: code,
+    errors: lines.filter((line) => /^\S.*error TS\d+:/.test(line)),
+    declarations: unique(files.filter((file) => file.startsWith(`${realRoot}/dist/`)).map((file) => /\.d\.[mc]?ts$/.exec(file)?.[0] ?? file)),
+    axios: unique(files.filter((file) => file.startsWith(`${realAxios}/`)).map((file) => relative(realAxios, file))),
+  };
+}
+
+const compilerOptions = { strict: true, noEmit: true, target: 'es2022', lib: ['es2023'], types: ['node'], skipLibCheck: false };
+
+interface Setting {
+  name: string;
+  /** The project's directory name. */
+  dir: string;
+  packageJson: object;
+  options: object;
+  /** Project file name → fixture. */
+  files: Record<string, string>;
+  expected: Pick<TypeCheck, 'declarations' | 'axios'>;
+}
+
+/** The four ways a consumer's TypeScript can resolve the package, and what each must read. */
+const settings: Setting[] = [
+  {
+    name: 'nodenext ESM ("type": "module", module nodenext)',
+    dir: 'nodenext-esm',
+    packageJson: { type: 'module' },
+    options: { module: 'nodenext' },
+    files: { 'consumer.ts': 'consumer.ts' },
+    expected: { declarations: ['.d.mts'], axios: ['index.d.ts'] },
+  },
+  {
+    name: 'node16 CommonJS (module node16)',
+    dir: 'node16-cjs',
+    packageJson: { type: 'commonjs' },
+    options: { module: 'node16' },
+    files: { 'consumer.ts': 'consumer.ts', 'require.cts': 'require.cts' },
+    expected: { declarations: ['.d.ts'], axios: ['index.d.cts'] },
+  },
+  {
+    name: 'bundler (module esnext)',
+    dir: 'bundler',
+    packageJson: {},
+    options: { module: 'esnext', moduleResolution: 'bundler' },
+    files: { 'consumer.ts': 'consumer.ts' },
+    expected: { declarations: ['.d.mts'], axios: ['index.d.ts'] },
+  },
+  {
+    name: 'node10 (module commonjs, moduleResolution node10)',
+    dir: 'node10',
+    packageJson: {},
+    options: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+    files: { 'consumer.ts': 'consumer.ts', 'require.cts': 'require.cts' },
+    expected: { declarations: ['.d.ts'], axios: ['index.d.ts'] },
+  },
+];
+
+const apps = ['app.mjs', 'app.cjs'] as const;
+
+let typeChecks: Map<string, TypeCheck>;
+let runs: Map<string, Exit>;
+
+beforeAll(async () => {
   if (!existsSync(join(root, 'dist/index.js')) || !existsSync(join(root, 'dist/index.mjs'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
   }
+  base = await mkdtemp(join(tmpdir(), 'tokenwarden-package-'));
+  const runtime = project('runtime', {}, { 'app.mjs': 'app.mjs', 'app.cjs': 'app.cjs', 'scenarios.cjs': 'scenarios.cjs' });
+  const checks = settings.map(async (setting) => {
+    const dir = await project(setting.dir, setting.packageJson, setting.files, {
+      compilerOptions: { ...compilerOptions, ...setting.options },
+      files: Object.keys(setting.files),
+    });
+    return [setting.dir, await typeCheck(dir)] as const;
+  });
+  // All side by side: tsc is most of the time, the apps mostly wait on sockets.
+  const ran = apps.map(async (app) => [app, await node([app], await runtime, 30_000)] as const);
+  typeChecks = new Map(await Promise.all(checks));
+  runs = new Map(await Promise.all(ran));
+}, 90_000);
+
+afterAll(async () => {
+  if (base) await rm(base, { recursive: true, force: true });
 });
 
-const flow = (load: string) => `
-${load}
-const sim = await startSimulator({ dialect: 'oauth2' });
-const tokens = new TokenManager({ provider: clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, revocationUrl: sim.revokeUrl }) });
-const token = await tokens.getToken();
-await tokens.dispose();
-await sim.close();
-console.log(JSON.stringify({ token: typeof token, calls: sim.stats.tokenCalls, revoked: sim.stats.tokensRevoked, errorClass: typeof TokenError }));
-`;
-
-test('import from ESM', async () => {
-  const code = flow(`import { TokenManager, TokenError, clientCredentials } from 'tokenwarden';\nimport { startSimulator } from 'tokenwarden/testing';`);
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ token: 'string', calls: 1, revoked: 1, errorClass: 'function' });
+describe('a program passing its axios instances type-checks against the built package', () => {
+  test.each(settings)('$name', ({ dir, expected }) => {
+    expect(typeChecks.get(dir)).toEqual({ exit: 0, errors: [], ...expected });
+  });
 });
 
-test('require from CommonJS', async () => {
-  const code = `(async () => {${flow(`const { TokenManager, TokenError, clientCredentials } = require('tokenwarden');\nconst { startSimulator } = require('tokenwarden/testing');`)}})();`;
-  const { stdout } = await run(process.execPath, ['-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ token: 'string', calls: 1, revoked: 1, errorClass: 'function' });
+/** What scenarios.cjs must print for a request that rejects. */
+const rejection = (judged: { tokenError?: boolean; axiosError?: boolean; canceled?: boolean; isCancel?: boolean; code: string; status?: number }) => ({
+  tokenError: false, axiosError: false, canceled: false, isCancel: false, status: null, ...judged,
 });
 
-test('tokenwarden/redis from ESM and from CommonJS', async () => {
-  const esm = `import { redisStore } from 'tokenwarden/redis'; console.log(typeof redisStore);`;
-  const cjs = `const { redisStore } = require('tokenwarden/redis'); console.log(typeof redisStore);`;
-  expect((await run(process.execPath, ['--input-type=module', '-e', esm], { cwd: root })).stdout.trim()).toBe('function');
-  expect((await run(process.execPath, ['-e', cjs], { cwd: root })).stdout.trim()).toBe('function');
-});
+const expected = {
+  invalidCredentials: rejection({ tokenError: true, code: 'invalid_credentials' }),
+  status500: {
+    afterWait: rejection({ axiosError: true, code: 'ERR_BAD_RESPONSE', status: 500 }),
+    withToken: rejection({ axiosError: true, code: 'ERR_BAD_RESPONSE', status: 500 }),
+  },
+  unauthorizedAfterReplay: { ...rejection({ axiosError: true, code: 'ERR_BAD_REQUEST', status: 401 }), apiCalls: 2 },
+  networkErrorAfterWait: rejection({ axiosError: true, code: 'ECONNREFUSED' }),
+  timeoutWhileWaiting: rejection({ axiosError: true, code: 'ECONNABORTED' }),
+  // CanceledError is a subclass of AxiosError.
+  abortWhileWaiting: rejection({ axiosError: true, canceled: true, isCancel: true, code: 'ERR_CANCELED' }),
+  lifecycle: { token: 'string', status: 200, tokenCalls: 1, revoked: 1, afterDispose: rejection({ tokenError: true, code: 'disposed' }) },
+  oneCopy: { sameNames: true, sameObjects: true, instanceAcross: true },
+  redisStore: 'function',
+};
 
-test('import and require share one copy of each class (instanceof works across both)', async () => {
-  const code = `
-import { createRequire } from 'node:module';
-import * as esm from 'tokenwarden';
-const cjs = createRequire(process.cwd() + '/')('tokenwarden');
-const error = new cjs.TokenError('disposed', 'x');
-console.log(JSON.stringify({ same: esm.TokenManager === cjs.TokenManager, instance: error instanceof esm.TokenError, names: Object.keys(esm).length === Object.keys(cjs).length }));`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
-  expect(JSON.parse(stdout)).toEqual({ same: true, instance: true, names: true });
-});
+describe.each(apps)('%s against the built package and its simulator', (app) => {
+  const output = (): Record<string, unknown> => {
+    const exit = runs.get(app)!;
+    if (exit.code !== 0) throw new Error(`${app} exited with ${String(exit.code)}:\n${exit.stderr}${exit.stdout}`);
+    return JSON.parse(exit.stdout) as Record<string, unknown>;
+  };
 
-test('type declarations resolve for ESM and CommonJS consumers', async () => {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const args = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--skipLibCheck', '--types', 'node'];
-  const fixtures = ['__tests__/fixtures/consumer.mts', '__tests__/fixtures/consumer.cts'];
-  await expect(run(process.execPath, [tsc, ...args, ...fixtures], { cwd: root })).resolves.toBeDefined();
-}, 60_000);
+  test('ran every scenario', () => {
+    expect(Object.keys(output()).sort()).toEqual(Object.keys(expected).sort());
+  });
+  test('no token to be had (wrong secret): the TokenError itself, not an AxiosError', () => {
+    expect(output().invalidCredentials).toEqual(expected.invalidCredentials);
+  });
+  test("a 500 from the API, after waiting for the token and with one: the app's AxiosError", () => {
+    expect(output().status500).toEqual(expected.status500);
+  });
+  test("a 401 the one replay does not cure: the app's AxiosError, after exactly two sends", () => {
+    expect(output().unauthorizedAfterReplay).toEqual(expected.unauthorizedAfterReplay);
+  });
+  test("a refused connection after waiting for the token: the app's AxiosError", () => {
+    expect(output().networkErrorAfterWait).toEqual(expected.networkErrorAfterWait);
+  });
+  test("the request's timeout running out while it waits for a token: the app's AxiosError, ECONNABORTED", () => {
+    expect(output().timeoutWhileWaiting).toEqual(expected.timeoutWhileWaiting);
+  });
+  test("the caller aborting while the request waits for a token: the app's CanceledError, axios.isCancel", () => {
+    expect(output().abortWhileWaiting).toEqual(expected.abortWhileWaiting);
+  });
+  test('token, request, dispose (revokes), then a relative-URL request on the attached instance: TokenError disposed', () => {
+    expect(output().lifecycle).toEqual(expected.lifecycle);
+  });
+  test('import and require share one copy of each class; tokenwarden/redis loads', () => {
+    expect([output().oneCopy, output().redisStore]).toEqual([expected.oneCopy, expected.redisStore]);
+  });
+});
