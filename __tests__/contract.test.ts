@@ -255,6 +255,18 @@ describe('options', () => {
     expect((thrown as ConfigError).message).toMatch(says);
   });
 
+  test('a bad URL option is described, never quoted (a mistyped URL may still carry a credential)', () => {
+    const attempts = [
+      () => clientCredentials({ tokenUrl: 'htps://id:hunter2-secret@auth.example/token', clientId: 'a', clientSecret: 'b' }),
+      () => clientCredentials({ tokenUrl: 'not a url hunter2-secret', clientId: 'a', clientSecret: 'b' }),
+      () => new TokenManager({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }), allowedOrigins: ['ftp://u:hunter2-secret@host'] }),
+    ];
+    for (const attempt of attempts) {
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).not.toThrow(/hunter2/);
+    }
+  });
+
   test('scope may be an array of scopes: sent space-joined', async () => {
     const sim = await startSimulator({ dialect: 'oauth2' });
     track(() => sim.close());

@@ -69,6 +69,19 @@ test('an endpoint that never answers is given up after refreshTimeoutMs, not aft
   expect(sim.stats.tokenCalls).toBeLessThanOrEqual(3);
 });
 
+test('a retry.onFailedAttempt that never settles holds nothing up: the refresh meets its deadline, dispose finishes', async () => {
+  sim.setFaultPolicy(() => 500);
+  const tokens = manager({ refreshTimeoutMs: 5_000, retry: { retries: 100, minTimeout: 100, maxTimeout: 100, onFailedAttempt: () => new Promise<void>(() => undefined) } });
+  const waiting = watch(tokens.getToken());
+  const took = await time.until(() => waiting.done, 20_000);
+  expect(codeOf(waiting.error)).toBe('timeout');
+  expect(took).toBeLessThanOrEqual(5_200);
+  expect(sim.stats.tokenCalls).toBeGreaterThan(10); // the callback was not awaited between attempts
+  const disposing = watch(tokens.dispose());
+  await time.until(() => disposing.done, 5_000);
+  expect(disposing.done).toBe(true);
+});
+
 test('a single token call is bounded by attemptTimeoutMs and retried', async () => {
   sim.failNext(1, 'drip');
   const tokens = manager({ attemptTimeoutMs: 2_000 });

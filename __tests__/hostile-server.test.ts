@@ -66,6 +66,23 @@ test('an echoed secret is redacted in every encoding: lower-case percent, double
   expect(secretIn([error], [secret, ...forms])).toEqual([]);
 });
 
+test('a secret echoed in another letter case, JSON-escaped or as hex is redacted too; a Content-Type is never quoted', async () => {
+  const secret = 'Mx"Q9\\zKw4Tb7Yp2Lr';
+  const sim = await startSimulator({ dialect: 'oauth2', clientSecret: secret });
+  track(() => sim.close());
+  const forms = [secret.toUpperCase(), secret.toLowerCase(), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('hex')];
+  sim.failNext(1, { status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: forms.join(' ') }) });
+  // A 2xx that is not JSON, whose Content-Type is the secret (mixed case, as it is).
+  sim.failNext(1, { status: 200, body: 'not json', contentType: `text/${SECRET}` });
+  const tokens = new TokenManager({ provider: providerFor(sim), retry: { retries: 0 } });
+  track(() => tokens.dispose());
+  const first = ((await settle(tokens.getToken())) as { error: TokenError }).error;
+  expect(first.providerMessage).toBe(`invalid_request: ${forms.map(() => '[redacted]').join(' ')}`);
+  const second = ((await settle(tokens.getToken())) as { error: TokenError }).error;
+  expect(second.message).toMatch(/not JSON \(an unexpected content type, 8 characters\)/);
+  expect(secretIn([first, second], [SECRET, SECRET.toLowerCase(), ...forms])).toEqual([]);
+});
+
 /** A token endpoint on loopback that answers every call with `reply`. */
 async function endpoint(reply: (res: import('node:http').ServerResponse) => void): Promise<string> {
   const server = createServer((req, res) => {

@@ -135,4 +135,75 @@ describeWithRedis('tenants of one Redis', () => {
     const alone = new TokenManager({ provider: bare }); // its own private store is fine
     track(() => alone.dispose());
   });
+
+  test('a key of another type at our key (a planted hash) is no token and no outage: replaced by the next token', async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    const provider = providerFor(sim);
+    await client.hset(storeKey(provider), 'planted', 'x');
+    const replicas = Array.from({ length: 5 }, () => make(provider));
+    const events = replicas.map(record);
+    const first = await replicas[0]!.getToken();
+    for (const replica of replicas.slice(1)) expect(await replica.getToken()).toBe(first);
+    expect(sim.stats.tokenCalls).toBe(1);
+    expect(events.flatMap((e) => e.error)).toEqual([]);
+    expect(await client.type(storeKey(provider))).toBe('string');
+  });
+
+  test('a huge value at our key is not read in full: ignored and replaced', async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    const provider = providerFor(sim);
+    await client.set(storeKey(provider), `tw2.${'A'.repeat(22)}.p${'A'.repeat(4 * 1024 * 1024)}`, 'PX', 600_000);
+    const tokens = make(provider);
+    const events = record(tokens);
+    const token = await tokens.getToken();
+    expect(events.error).toEqual([]);
+    expect(await make(provider).getToken()).toBe(token); // the second replica reads ours
+    expect(sim.stats.tokenCalls).toBe(1);
+    expect(await client.strlen(storeKey(provider))).toBeLessThan(32 * 1024);
+  });
+
+  test('a lock planted without an expiry is no holder: taken over, so sharing goes on with one token call', async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    const provider = providerFor(sim);
+    await client.set(`${storeKey(provider)}:lock`, 'planted-for-ever');
+    const started = Date.now();
+    const replicas = Array.from({ length: 3 }, () => make(provider));
+    const tokens = await Promise.all(replicas.map((replica) => replica.getToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(sim.stats.tokenCalls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000); // not the 15 s a live holder would be given
+  });
+
+  test("an entry's length says nothing of the cloud or the scope", async () => {
+    const keys = keyring('identity', 'a-secret');
+    const token = (scope: string | undefined) => accessTokenOf({ accessToken: 'tok-'.padEnd(40, 'x'), tokenType: 'Bearer', issuedAt: 1, expiresAt: 2, ...(scope && { scope }) });
+    const lengths = [
+      keys.seal({ token: token(undefined), baseUrl: 'https://api.crowdstrike.com' }),
+      keys.seal({ token: token(undefined), baseUrl: 'https://api.laggar.gcw.crowdstrike.com' }),
+      keys.seal({ token: token('read'), baseUrl: 'https://api.us-2.crowdstrike.com' }),
+      keys.seal({ token: token('read write admin'), baseUrl: 'https://api.us-2.crowdstrike.com' }),
+    ].map((entry) => entry.sealed.length);
+    expect(new Set(lengths).size).toBe(1);
+  });
+
+  test('an identity of any length works (HKDF takes at most 1 KiB of context): 60 URL scopes, with a store', async () => {
+    const sim = await startSimulator({ dialect: 'oauth2' });
+    track(() => sim.close());
+    const scope = Array.from({ length: 60 }, (_, i) => `https://api.example.com/scopes/resource-${i}.read`);
+    const provider = clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, scope });
+    expect(provider.identity.length).toBeGreaterThan(1_024);
+    expect(storeKey(provider)).toMatch(/^tokenwarden:v2:\{[0-9a-f]{32}\}$/);
+    expect(await make(provider).getToken()).toEqual(expect.any(String));
+  });
+
+  test('each guess at a secret costs a key stretch (scrypt): a key name is no cheap offline oracle', () => {
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) keyring('["oauth2","https://a.example/token","id",null,null]', `guess-${i}-${Math.random()}`);
+    // About 30 ms each on the project machine; unstretched, ten take well under a millisecond.
+    expect(performance.now() - started).toBeGreaterThan(50);
+  });
 });
+

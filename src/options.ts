@@ -45,7 +45,10 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   const clock = source === systemClock ? (systemClock as Required<Clock>) : { now: () => source.now(), monotonic: source.monotonic ? () => source.monotonic!() : () => source.now() };
   const extraOrigins = (options.allowedOrigins ?? []).map((url) => {
     const origin = typeof url === 'string' ? originOf(url) : undefined;
-    if (origin === undefined) throw new ConfigError('allowedOrigins', `TokenManager: allowedOrigins must be http(s) URLs, got ${JSON.stringify(url)}`);
+    if (origin === undefined) {
+      const got = typeof url === 'string' ? `a ${url.length}-character string that is not one` : typeof url;
+      throw new ConfigError('allowedOrigins', `TokenManager: allowedOrigins must be http(s) URLs, got ${got}`);
+    }
     return origin;
   });
   const defaultLifetimeMs = nonNegative(options.defaultLifetimeMs, DEFAULT_LIFETIME_MS, 'defaultLifetimeMs');
@@ -66,16 +69,15 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
 }
 
 /**
- * Store names and seals come from the credential. A provider that cannot give one keeps its token
- * in a private store under a key of its own: it must not share a store where others could read.
+ * Store names and seals come from the credential, for a store of the user's (one others may read).
+ * The default store is this manager's alone: a random key will do, and costs no key stretching.
+ * A provider that cannot give a secret must not share a store where others could read.
  */
 function keysFor(provider: TokenProvider, store: TokenStore | undefined): Keyring {
+  if (store === undefined) return keyring(provider.identity, randomBytes(32), { random: true });
   const secret = typeof provider.storeSecret === 'function' ? provider.storeSecret() : undefined;
   if (secret === undefined) {
-    if (store !== undefined) {
-      throw new ConfigError('store', `TokenManager: provider ${JSON.stringify(provider.name)} has no storeSecret(), so its tokens cannot go into a store: give the provider a storeSecret() returning its client secret (or key), or leave out the store`);
-    }
-    return keyring(provider.identity, randomBytes(32));
+    throw new ConfigError('store', `TokenManager: provider ${JSON.stringify(provider.name)} has no storeSecret(), so its tokens cannot go into a store: give the provider a storeSecret() returning its client secret (or key), or leave out the store`);
   }
   if ((typeof secret !== 'string' && !(secret instanceof Uint8Array)) || secret.length === 0) {
     throw new ConfigError('provider', 'TokenManager: provider.storeSecret() must return a non-empty string or Uint8Array');

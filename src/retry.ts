@@ -56,10 +56,11 @@ export function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, pol
     maxTimeout: 0,
     signal,
     shouldRetry: ({ error }) => retryable(error),
-    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
       if (retriesLeft > 0 && retryable(error) && !signal.aborted) willRetry(attemptNumber);
-      // A notification: what it throws is ignored, it must not turn into the refresh failing.
-      if (onFailedAttempt) await Promise.resolve().then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft })).catch(() => undefined);
+      // A notification, not awaited: what it throws is ignored, and one that never settles must
+      // not hold the refresh past its deadline (p-retry would wait for it without looking at the signal).
+      if (onFailedAttempt) void Promise.resolve().then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft })).catch(() => undefined);
     },
   });
 }

@@ -2,7 +2,7 @@
 // of the credential can compute, and sealed so that only such a holder can read or forge it. Client
 // ids are not secret, so nothing here may be derivable from the identity alone: every key comes
 // from the credential (the client secret) by HKDF, with the identity as context.
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { accessTokenOf } from './token-response';
 import type { AccessToken, StoredEntry } from './types';
 
@@ -19,6 +19,27 @@ const SALT = `tokenwarden store ${VERSION}`;
 const TAG_LENGTH = 22;
 const IV_BYTES = 12;
 const AUTH_TAG_BYTES = 16;
+/** Sealed plaintexts are padded to a multiple of this, so an entry's length tells nothing (cloud, scope). */
+const PAD_BYTES = 512;
+/**
+ * scrypt's cost for the secret, once per secret per process (about 30 ms): a key name and an entry
+ * are an offline oracle for guesses at the secret, so a guess must cost what a login's does.
+ */
+const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+/** Stretched secrets, by a hash of the secret: a pool of many identities under one secret pays once. */
+const stretched = new Map<string, Buffer>();
+const MAX_STRETCHED = 1_000;
+
+function stretch(secret: string | Uint8Array): Buffer {
+  const id = createHash('sha256').update(secret).digest('base64url');
+  let key = stretched.get(id);
+  if (key === undefined) {
+    key = scryptSync(secret, SALT, 32, SCRYPT);
+    if (stretched.size >= MAX_STRETCHED) stretched.delete(stretched.keys().next().value!);
+    stretched.set(id, key);
+  }
+  return key;
+}
 
 export interface Keyring {
   /**
@@ -35,10 +56,14 @@ export interface Keyring {
 
 /**
  * The keys for one identity under one credential. `secret` is what only the credential's holder
- * has: with another secret every name, tag and seal comes out different.
+ * has: with another secret every name, tag and seal comes out different. `random`: the secret is
+ * 32 random bytes already (a private store's), with nothing to stretch.
  */
-export function keyring(identity: string, secret: string | Uint8Array): Keyring {
-  const okm = Buffer.from(hkdfSync('sha256', secret, SALT, `tokenwarden\0${identity}`, 96));
+export function keyring(identity: string, secret: string | Uint8Array, options: { random?: boolean } = {}): Keyring {
+  const master = options.random ? secret : stretch(secret);
+  // HKDF takes at most 1 KiB of context: a long identity (many scopes) goes in as its hash.
+  const context = `tokenwarden\0${createHash('sha256').update(identity).digest('hex')}`;
+  const okm = Buffer.from(hkdfSync('sha256', master, SALT, context, 96));
   const nameKey = okm.subarray(0, 32);
   const tagKey = okm.subarray(32, 64);
   const valueKey = okm.subarray(64, 96);
@@ -50,10 +75,12 @@ export function keyring(identity: string, secret: string | Uint8Array): Keyring 
     key,
     tagFor,
     seal({ token, baseUrl }) {
-      const json = JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, b: baseUrl });
+      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, b: baseUrl }));
+      // JSON ignores trailing whitespace: padding with spaces needs no framing.
+      const padded = Buffer.concat([json, Buffer.alloc(PAD_BYTES - (json.length % PAD_BYTES), 0x20)]);
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', valueKey, iv).setAAD(aad);
-      const sealed = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+      const sealed = Buffer.concat([cipher.update(padded), cipher.final()]);
       return { tag: tagFor(token.accessToken), sealed: Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url') };
     },
     open(entry) {

@@ -143,7 +143,10 @@ export interface RetryOptions {
   maxTimeout?: number;
   /** Multiply each delay by a random factor in [1, 2). Default true. */
   randomize?: boolean;
-  /** Called after each failed attempt, before the back-off; what it throws is ignored. */
+  /**
+   * Called after each failed attempt, before the back-off. Not awaited: what it throws or returns
+   * is ignored, so a callback that hangs cannot hold a refresh past its deadline.
+   */
   onFailedAttempt?: (context: { error: TokenError; attemptNumber: number; retriesLeft: number }) => void | Promise<void>;
 }
 

@@ -70,13 +70,13 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   const urls: Record<CrowdStrikeCloud, string> = { ...CROWDSTRIKE_CLOUDS };
   for (const [name, url] of Object.entries(options.cloudUrls ?? {})) {
     const cloud = parseCloud(name);
-    if (!cloud) throw new ConfigError('cloudUrls', `${who}: cloudUrls has an unknown cloud ${JSON.stringify(name)}`);
+    if (!cloud) throw new ConfigError('cloudUrls', `${who}: cloudUrls has an unknown cloud ${JSON.stringify(name.slice(0, 30))}`);
     urls[cloud] = httpUrl(url, `cloudUrls.${name}`, who);
   }
   const requested = options.cloud ?? 'auto';
   const fixedCloud = requested === 'auto' ? undefined : parseCloud(String(requested));
   if (requested !== 'auto' && !fixedCloud) {
-    throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(requested)}`);
+    throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(String(requested).slice(0, 30))}`);
   }
   const fixedUrl = optionalUrl(options.baseUrl, 'baseUrl', who);
 

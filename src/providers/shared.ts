@@ -93,7 +93,9 @@ export function httpUrl(value: unknown, option: string, provider: string): strin
     url = undefined;
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new ConfigError(option, `${provider}: ${option} must be an http(s) URL, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+    // Not quoted: a mistyped URL may still carry credentials (`htps://id:secret@host`).
+    const got = typeof value !== 'string' ? typeof value : url ? `a URL with the scheme ${JSON.stringify(url.protocol.slice(0, 20))}` : `a ${value.length}-character string that is not a URL`;
+    throw new ConfigError(option, `${provider}: ${option} must be an http(s) URL, got ${got}`);
   }
   if (url.username || url.password) throw new ConfigError(option, `${provider}: ${option} must not contain credentials`);
   return String(value).replace(/\/+$/, '');

@@ -27,6 +27,25 @@ export interface RedisStoreOptions {
   lockLeaseMs?: number;
 }
 
+/**
+ * The value and its TTL in one round trip, or nothing for a key that holds anything else: another
+ * type (a planted hash would make GET fail for ever: an outage no one could end), or a value
+ * larger than a token's (a planted 300 MB string would be read in full by every replica). The
+ * next token published replaces either.
+ */
+const READ = `local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'string' then return false end
+if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then return false end
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
+/** The largest value a token can make (an 8 KiB token, sealed, padded, and sealed once more). */
+const MAX_VALUE_BYTES = 32 * 1024;
+/**
+ * Take the lock; a lock without an expiry (or of another type) is no holder's (every lock we
+ * grant has a lease), so it is taken over rather than waited on.
+ */
+const LOCK = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 const DELETE_IF_STILL = `local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -56,11 +75,12 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
     shared: true,
 
     async get(name) {
-      const [value, ttlMs] = await Promise.all([client.get(tokenKey(name)), client.pttl(tokenKey(name))]);
+      const read = (await client.eval(READ, 1, tokenKey(name), MAX_VALUE_BYTES)) as [string, number] | null;
+      if (!Array.isArray(read)) return undefined;
       // The TTL counts down on Redis's clock: the manager bounds the token's expiry by it, so a
       // replica whose clock runs behind cannot stretch the token. A key without one is not ours.
-      const entry = values.decode(value, tokenKey(name));
-      return entry && { ...entry, ttlMs };
+      const entry = values.decode(read[0], tokenKey(name));
+      return entry && { ...entry, ttlMs: Number(read[1]) };
     },
 
     async set(name, entry, ttlMs) {
@@ -78,7 +98,7 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
       // The holder's pid is in the value for whoever has to find out who holds it.
       const owner = `${process.pid}:${randomUUID()}`;
       const key = lockKey(name);
-      if ((await client.set(key, owner, 'PX', lease, 'NX')) !== 'OK') return undefined;
+      if ((await client.eval(LOCK, 1, key, owner, lease)) !== 1) return undefined;
       return leasedLock(lease, {
         renew: async () => (await client.eval(RENEW_IF_OWNER, 1, key, owner, lease)) !== 0,
         hold: async (ms) => void (await client.eval(RENEW_IF_OWNER, 1, key, owner, ms)),
