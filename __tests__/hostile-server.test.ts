@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { TokenError, TokenManager, clientCredentials } from '../src';
-import { MAX_LIFETIME_MS } from '../src/token-response';
+import { MAX_LIFETIME_MS } from '../src/transport/token-response';
 import { startSimulator } from '../src/testing';
 import { DIALECTS, cleanup, providerFor, record, settle, track } from './helpers/setup';
 

@@ -9,7 +9,9 @@ describe('onelogin same-token reuse', () => {
   test('the simulator really does hand out the same token until it is revoked', async () => {
     const sim = await startSimulator({ dialect: 'onelogin', tokenLifetimeSeconds: 60 });
     track(() => sim.close());
-    const plain = new TokenManager({ provider: { ...onelogin({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }), reusesTokens: false } });
+    const provider = onelogin({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url });
+    // A provider that ignores the token it replaces: it is simply handed the old one again.
+    const plain = new TokenManager({ provider: { ...provider, fetchToken: (context) => provider.fetchToken(context) } });
     track(() => plain.dispose({ revoke: false }));
     const a = await plain.getToken();
     const b = (await plain.refresh()).accessToken;

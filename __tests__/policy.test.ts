@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { Deadline, RefreshTimer } from '../src/clock';
-import { decide, decideByPlan, nextRefresh, planFor, refreshLeadMs, retryIn, safetyMarginMs, type RefreshDecision } from '../src/policy';
-import { DEFAULT_RETRY } from '../src/retry';
-import { backoffMs } from '../src/pacer';
+import { Deadline, RefreshTimer } from '../src/core/clock';
+import { decide, decideByPlan, nextRefresh, planFor, refreshLeadMs, retryIn, safetyMarginMs, type RefreshDecision } from '../src/core/policy';
+import { DEFAULT_RETRY } from '../src/core/retry';
+import { backoffMs } from '../src/core/pacer';
 
 const policy = { refreshWindowMs: 5 * 60_000 };
 const MIN = 60_000;
@@ -115,7 +115,7 @@ describe('refresh decision (pure)', () => {
     try {
       let fired = 0;
       const timer = new RefreshTimer(() => void fired++);
-      timer.arm(2 ** 31 + 60_000, false);
+      timer.arm(2 ** 31 + 60_000);
       jest.advanceTimersByTime(2 ** 31 - 1);
       expect(fired).toBe(0);
       jest.advanceTimersByTime(60_001);

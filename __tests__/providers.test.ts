@@ -67,7 +67,7 @@ describe('crowdstrike region autodiscovery', () => {
     expect(sim.stats.wrongRegionSends).toBe(0);
     // A store's word never points the bearer at a host the provider does not know.
     const third = crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls });
-    third.adoptBaseUrl!('https://evil.example');
+    expect(third.adoptState!({ cloud: 'https://evil.example' })).toBe(false);
     expect(third.baseUrl).toBe(sim.urlFor('us-1'));
   });
 

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { TokenManager, TokenError, storeKey, type AccessToken, type StoredEntry } from '../src';
 import { redisStore } from '../src/redis';
-import { keyring } from '../src/seal';
-import { accessTokenOf } from '../src/token-response';
+import { keyring } from '../src/core/seal';
+import { accessTokenOf } from '../src/core/token';
 import { axios, cleanup, providerFor, record, settle, sleep, track } from './helpers/setup';
 import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
 import { startSimulator } from '../src/testing';
@@ -95,7 +95,7 @@ describeWithRedis('tokenwarden/redis', () => {
     // A writer whose wall clock runs an hour ahead: the token looks an hour longer-lived than it is.
     const keys = keyring(provider.identity, sim.clientSecret);
     const skewed = token('tok-skewed', 3_600_000 + 2_000);
-    await redisStore({ client }).set(keys.key, keys.seal({ token: skewed, baseUrl: sim.url }), 2_000);
+    await redisStore({ client }).set(keys.key, keys.seal({ token: skewed }), 2_000);
     const tokens = new TokenManager({ provider, store: redisStore({ client }) });
     track(() => tokens.dispose());
     const events = record(tokens);

@@ -1,7 +1,7 @@
 // Behaviour 3: retries with p-retry, retry hints honoured, bad credentials never retried, no
 // failure cached, and a failed background refresh that keeps the service running.
 import { TokenError } from '../src';
-import { retryAfterMs } from '../src/retry';
+import { retryAfterMs } from '../src/transport/retry-after';
 import { DIALECTS, cleanup, rig, settle, sleep } from './helpers/setup';
 
 afterEach(cleanup);

@@ -4,9 +4,9 @@
 import type Redis from 'ioredis';
 import { TokenManager, clientCredentials, crowdstrike, memoryStore, storeKey, type TokenError, type TokenStore } from '../src';
 import { redisStore } from '../src/redis';
-import { keyring } from '../src/seal';
+import { keyring } from '../src/core/seal';
 import { startSimulator } from '../src/testing';
-import { accessTokenOf } from '../src/token-response';
+import { accessTokenOf } from '../src/core/token';
 import { cleanup, providerFor, record, settle, track } from './helpers/setup';
 import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
 
@@ -181,10 +181,10 @@ describeWithRedis('tenants of one Redis', () => {
     const keys = keyring('identity', 'a-secret');
     const token = (scope: string | undefined) => accessTokenOf({ accessToken: 'tok-'.padEnd(40, 'x'), tokenType: 'Bearer', issuedAt: 1, expiresAt: 2, ...(scope && { scope }) });
     const lengths = [
-      keys.seal({ token: token(undefined), baseUrl: 'https://api.crowdstrike.com' }),
-      keys.seal({ token: token(undefined), baseUrl: 'https://api.laggar.gcw.crowdstrike.com' }),
-      keys.seal({ token: token('read'), baseUrl: 'https://api.us-2.crowdstrike.com' }),
-      keys.seal({ token: token('read write admin'), baseUrl: 'https://api.us-2.crowdstrike.com' }),
+      keys.seal({ token: token(undefined), state: { cloud: 'us-1' } }),
+      keys.seal({ token: token(undefined), state: { cloud: 'us-gov-1' } }),
+      keys.seal({ token: token('read'), state: { cloud: 'us-2' } }),
+      keys.seal({ token: token('read write admin'), state: { cloud: 'us-2' } }),
     ].map((entry) => entry.sealed.length);
     expect(new Set(lengths).size).toBe(1);
   });

@@ -11,7 +11,9 @@ export type TokenErrorCode =
   | 'disposed'
   | 'aborted'
   /** The token store (e.g. Redis) failed: each process uses its own token until it answers. */
-  | 'store_unavailable';
+  | 'store_unavailable'
+  /** Something threw that should not have: a bug (in a provider of your own, say), not the server's answer. */
+  | 'internal';
 
 const RETRYABLE: ReadonlySet<TokenErrorCode> = new Set(['rate_limited', 'server_error', 'network_error', 'timeout']);
 
@@ -20,6 +22,8 @@ export interface TokenErrorDetails {
   status?: number;
   /** The provider's own error message (already free of secrets). */
   providerMessage?: string;
+  /** The RFC 6749 §5.2 `error` code the server sent (`invalid_client`, `invalid_scope`...). */
+  oauthError?: string;
   /** How long the server asked us to wait before trying again, in ms. */
   retryAfterMs?: number;
   cause?: unknown;
@@ -34,6 +38,8 @@ export class TokenError extends Error {
   readonly code: TokenErrorCode;
   readonly status?: number;
   readonly providerMessage?: string;
+  /** The RFC 6749 §5.2 `error` code the server sent, when it sent one (`invalid_scope`, ...). */
+  readonly oauthError?: string;
   readonly retryAfterMs?: number;
 
   constructor(code: TokenErrorCode, message: string, details: TokenErrorDetails = {}) {
@@ -41,6 +47,7 @@ export class TokenError extends Error {
     this.code = code;
     if (details.status !== undefined) this.status = details.status;
     if (details.providerMessage !== undefined) this.providerMessage = details.providerMessage;
+    if (details.oauthError !== undefined) this.oauthError = details.oauthError;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 
@@ -73,9 +80,23 @@ export function abortedError(reason: unknown): TokenError {
   return new TokenError('aborted', why ? `waiting for a token was aborted: ${why}` : 'waiting for a token was aborted');
 }
 
-/** Anything thrown inside the manager, as a TokenError (a provider bug must not escape raw). */
+/**
+ * Whether `value` is a TokenError, also one made by another copy of this package (a bundle that
+ * inlined it, a test runner's second realm), where `instanceof` says no.
+ */
+export function isTokenError(value: unknown): value is TokenError {
+  if (value instanceof TokenError) return true;
+  const candidate = value as { name?: unknown; code?: unknown } | null;
+  return value instanceof Error && candidate?.name === 'TokenError' && typeof candidate.code === 'string';
+}
+
+/**
+ * Anything thrown inside the manager, as a TokenError: a provider bug must not escape raw, nor
+ * pass for the server's answer. Its name is kept (a type of error, never its message, which could
+ * hold anything).
+ */
 export function asTokenError(error: unknown): TokenError {
-  if (error instanceof TokenError) return error;
-  const name = error instanceof Error ? error.name : typeof error;
-  return new TokenError('invalid_response', `token provider failed with an unexpected ${name}`);
+  if (isTokenError(error)) return error;
+  const name = error instanceof Error ? error.name.replace(/[^\w$.-]/g, '').slice(0, 40) || 'Error' : typeof error;
+  return new TokenError('internal', `an unexpected ${name} was thrown while getting a token (a bug in a provider, or in tokenwarden)`);
 }

@@ -1,21 +1,21 @@
 // TokenManager options, checked once: every bad value is a ConfigError naming the option.
 import { randomBytes } from 'node:crypto';
-import { originOf } from './axios';
-import { systemClock } from './clock';
+import { originOf } from './utils/origin';
+import { systemClock } from './core/clock';
 import { ConfigError } from './errors';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, createTokenHttp } from './http';
-import { checkOptions } from './options-check';
-import { DEFAULT_REFRESH_WINDOW_MS, type RefreshPolicy } from './policy';
-import { resolveRetry, type RetryPolicy } from './retry';
-import { keyring, type Keyring } from './seal';
-import { memoryStore } from './store';
-import { DEFAULT_LIFETIME_MS } from './token-response';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, createTokenHttp } from './transport/http';
+import { checkOptions } from './utils/options-check';
+import { DEFAULT_REFRESH_WINDOW_MS, type RefreshPolicy } from './core/policy';
+import { resolveRetry, type RetryPolicy } from './core/retry';
+import { keyring, type Keyring } from './core/seal';
+import { memoryStore } from './core/store';
+import { DEFAULT_LIFETIME_MS } from './transport/token-response';
 import type { Clock, ProviderContext, TokenManagerOptions, TokenProvider, TokenStore } from './types';
 
 /** The default bound on a whole refresh: waiting for a fleet's lock holder, every attempt and pause. */
 export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
 
-const OPTIONS = ['provider', 'refreshWindowMs', 'retry', 'allowedOrigins', 'http', 'clock', 'store', 'defaultLifetimeMs', 'attemptTimeoutMs', 'refreshTimeoutMs'] as const;
+const OPTIONS = ['provider', 'refreshWindowMs', 'retry', 'allowedOrigins', 'http', 'clock', 'random', 'store', 'defaultLifetimeMs', 'attemptTimeoutMs', 'refreshTimeoutMs'] as const;
 
 export interface ResolvedOptions {
   readonly provider: TokenProvider;
@@ -28,6 +28,8 @@ export interface ResolvedOptions {
   /** Deadlines: one token call (headers and body), and one refresh as a whole. */
   readonly attemptTimeoutMs: number;
   readonly refreshTimeoutMs: number;
+  /** Jitter: back-off and a fleet's refresh spread. */
+  readonly random: () => number;
   /** `allowedOrigins` as `new URL().origin` writes them. */
   readonly extraOrigins: readonly string[];
   readonly context: ProviderContext;
@@ -63,6 +65,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     keys: keysFor(provider, options.store),
     attemptTimeoutMs,
     refreshTimeoutMs,
+    random: randomSource(options.random),
     extraOrigins,
     context: { http: options.http ?? createTokenHttp(), clock, defaultLifetimeMs, timeoutMs: attemptTimeoutMs },
   };
@@ -83,6 +86,15 @@ function keysFor(provider: TokenProvider, store: TokenStore | undefined): Keyrin
     throw new ConfigError('provider', 'TokenManager: provider.storeSecret() must return a non-empty string or Uint8Array');
   }
   return keyring(provider.identity, secret);
+}
+
+function randomSource(random: unknown): () => number {
+  if (random === undefined) return () => Math.random();
+  if (typeof random !== 'function') throw new ConfigError('random', `TokenManager: random must be a function returning a number in [0, 1), got ${typeof random}`);
+  return () => {
+    const value = Number((random as () => unknown)());
+    return value >= 0 && value < 1 ? value : 0;
+  };
 }
 
 function positive(value: unknown, fallback: number, option: string): number {

@@ -14,8 +14,12 @@ export interface AccessToken {
   readonly scope?: string;
 }
 
-/** Why a new token was fetched. */
-export type RefreshReason = 'initial' | 'scheduled' | 'unauthorized' | 'manual';
+/**
+ * Why a new token was fetched: the first one, ahead of expiry in the background, because a caller
+ * found the token expired (a timer that fired late, a failed background refresh), after a 401, or
+ * on `refresh()`.
+ */
+export type RefreshReason = 'initial' | 'scheduled' | 'expired' | 'unauthorized' | 'manual';
 
 /**
  * Where time comes from. `now()` is the wall clock (epoch ms). `monotonic()` is a clock that never
@@ -66,20 +70,38 @@ export interface TokenProvider {
    */
   storeSecret?(): string | Uint8Array;
   /**
-   * True when the endpoint returns the same token until it expires or is revoked (OneLogin).
-   * The manager then revokes the old token before asking for a new one.
+   * Fetch a new token. Must throw `TokenError` on failure, never an HTTP client's error. `previous`
+   * is the token the new one replaces, when there is one: an endpoint that hands back the same
+   * token until it is revoked (OneLogin) revokes it here first.
    */
-  readonly reusesTokens?: boolean;
-  /** Fetch a new token. Must throw `TokenError` on failure, never an HTTP client's error. */
-  fetchToken(context: ProviderContext): Promise<AccessToken>;
+  fetchToken(context: ProviderContext, options?: FetchOptions): Promise<AccessToken>;
   /** Revoke a token. Optional: a provider without revocation lets tokens expire. */
   revokeToken?(token: AccessToken, context: ProviderContext): Promise<void>;
   /**
-   * A token fetched by someone else (another replica, through a shared store) is being adopted,
-   * with the base URL that provider had: a provider that discovers its base URL (CrowdStrike's
-   * cloud 'auto') takes it from here instead. It must ignore URLs it does not recognise.
+   * What a replica that adopts this provider's token through a shared store must know besides the
+   * token (JSON-serialisable, a few hundred bytes at most): CrowdStrike's discovered cloud.
    */
-  adoptBaseUrl?(baseUrl: string): void;
+  shareState?(): unknown;
+  /**
+   * A token someone else fetched comes with their `shareState()`. Take what it says (a
+   * discovered cloud), or return false to refuse the token: it is then fetched anew rather than
+   * sent somewhere this provider does not know. Without this hook every shared token is taken.
+   */
+  adoptState?(state: unknown): boolean;
+}
+
+/** What `fetchToken` is told besides its context. */
+export interface FetchOptions {
+  readonly previous?: PreviousToken;
+}
+
+/** The token a new one is to replace. */
+export interface PreviousToken {
+  readonly token: AccessToken;
+  /** Still good and being served (a rotation ahead of expiry), or already refused by the API. */
+  readonly live: boolean;
+  /** The provider revoked it: stop serving it now (requests then wait for the new one). */
+  retire(): void;
 }
 
 /** A sealed token as a store keeps it: opaque to the store and to anyone who reads it. */
@@ -163,6 +185,8 @@ export interface TokenManagerOptions {
    */
   http?: AxiosInstance;
   clock?: Clock;
+  /** Where jitter comes from (back-off, a fleet's refresh spread): a number in [0, 1). Default `Math.random`; for tests. */
+  random?: () => number;
   /** Where the current token lives. Default: a private in-memory store. */
   store?: TokenStore;
   /** Lifetime for a token response without `expires_in`. Default 10 minutes. */

@@ -1,5 +1,6 @@
 // What a simulated day shows, computed from the simulator's log and the harness's counts.
-import { DEFAULT_RETRY, refreshLeadMs } from '../../src';
+import { DEFAULT_RETRY } from '../../src';
+import { refreshLeadMs } from '../../src/core/policy';
 import type { SimulatorStats } from '../../src/testing';
 import type { DialectName } from '../../src/testing/dialects';
 import type { Traffic, WorldPlan } from './harness';

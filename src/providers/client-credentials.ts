@@ -1,10 +1,10 @@
 // Any RFC 6749 §4.4 server: form POST with grant_type=client_credentials, client authentication by
 // HTTP Basic (the RFC's preference) or body fields, RFC 7009 revocation when a URL is given.
 import { ConfigError } from '../errors';
-import { basicCredential, secretForms } from '../http';
-import { checkOptions } from '../options-check';
+import { basicCredential, secretForms } from '../transport/redact';
+import { checkOptions } from '../utils/options-check';
 import type { TokenProvider } from '../types';
-import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, scopeOf, type Dialect } from './shared';
+import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, scopeOf, type EndpointDialect } from './shared';
 
 export interface ClientCredentialsOptions {
   tokenUrl: string;
@@ -24,7 +24,7 @@ export interface ClientCredentialsOptions {
 
 const REJECTED_CLIENT = new Set(['invalid_client']);
 
-const dialect = (what: string): Dialect => ({
+const dialect = (what: string): EndpointDialect => ({
   what: `oauth2 ${what}`,
   message: (body) => {
     const error = pick(body, 'error');
@@ -32,6 +32,7 @@ const dialect = (what: string): Dialect => ({
     return error && description ? `${error}: ${description}` : error ?? description;
   },
   badCredentials: (status, body) => status === 401 || REJECTED_CLIENT.has(pick(body, 'error') ?? ''),
+  oauthError: (body) => pick(body, 'error'),
 });
 const TOKEN = dialect('token endpoint');
 const REVOKE = dialect('revocation endpoint');

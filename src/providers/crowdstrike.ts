@@ -1,10 +1,10 @@
 // CrowdStrike Falcon: form POST /oauth2/token answered 201, 403 for bad credentials, region
 // autodiscovery from X-Cs-Region, form revoke with Basic client authentication.
 import { ConfigError } from '../errors';
-import { basicCredential, secretForms } from '../http';
-import { checkOptions } from '../options-check';
+import { basicCredential, secretForms } from '../transport/redact';
+import { checkOptions } from '../utils/options-check';
 import type { AccessToken, ProviderContext, TokenProvider } from '../types';
-import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
+import { credential, form, httpUrl, optionalString, optionalUrl, pick, requestRevoke, requestToken, type EndpointDialect } from './shared';
 
 export type CrowdStrikeCloud = 'us-1' | 'us-2' | 'us-3' | 'eu-1' | 'us-gov-1' | 'us-gov-2';
 
@@ -47,7 +47,7 @@ export function parseCloud(name: string | undefined): CrowdStrikeCloud | undefin
   return name === undefined ? undefined : SPELLINGS[name.trim().toLowerCase().replace(/[-_\s]/g, '')];
 }
 
-const dialect = (what: string): Dialect => ({
+const dialect = (what: string): EndpointDialect => ({
   what: `crowdstrike ${what}`,
   message: (body) => pick(body, 'errors', 0, 'message'),
   // 403 is CrowdStrike's answer to a wrong id or secret; an IP allowlist or member CID refusal
@@ -125,15 +125,23 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
 
     revokeToken: (token, context) => revokeAt(baseUrl, token, context),
 
-    // Another replica discovered the cloud and shared its token: take its cloud, if it is one of
-    // ours (a store's word never sends the bearer to a host we do not know).
-    adoptBaseUrl(shared) {
-      if (!discovering) return;
-      const home = (Object.keys(urls) as CrowdStrikeCloud[]).find((name) => urls[name] === shared);
-      if (home === undefined) return;
-      discovering = false;
-      cloud = home;
-      baseUrl = urls[home];
+    // Replicas that share a token share the cloud it belongs to (found by discovery).
+    shareState: () => (cloud === undefined ? undefined : { cloud }),
+
+    // Another replica discovered the cloud and shared its token: take its cloud. A cloud we do not
+    // know, or another than ours, refuses the token (a store's word never sends the bearer to a
+    // host we do not know): it is fetched anew.
+    adoptState(state) {
+      if (state === undefined) return true;
+      const named = (state as { cloud?: unknown } | null)?.cloud;
+      const shared = typeof named === 'string' && Object.hasOwn(CROWDSTRIKE_CLOUDS, named) ? (named as CrowdStrikeCloud) : undefined;
+      if (shared === undefined) return false;
+      if (discovering) {
+        discovering = false;
+        cloud = shared;
+        baseUrl = urls[shared];
+      }
+      return cloud === shared;
     },
   };
 }

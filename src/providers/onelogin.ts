@@ -1,11 +1,11 @@
 // OneLogin API v2: JSON POST /auth/oauth2/v2/token with Basic client authentication, JSON revoke.
-// The endpoint hands out the same token until it expires or is revoked, so the provider declares
-// `reusesTokens` and the manager revokes before it rotates.
-import { ConfigError } from '../errors';
-import { basicCredential, secretForms } from '../http';
-import { checkOptions } from '../options-check';
-import type { TokenProvider } from '../types';
-import { credential, optionalUrl, pick, requestRevoke, requestToken, type Dialect } from './shared';
+// The endpoint hands out the same token until it expires or is revoked, so a rotation revokes the
+// token it replaces first.
+import { ConfigError, asTokenError } from '../errors';
+import { basicCredential, secretForms } from '../transport/redact';
+import { checkOptions } from '../utils/options-check';
+import type { AccessToken, ProviderContext, TokenProvider } from '../types';
+import { credential, optionalUrl, pick, requestRevoke, requestToken, type EndpointDialect } from './shared';
 
 export interface OneLoginOptions {
   clientId: string;
@@ -16,7 +16,7 @@ export interface OneLoginOptions {
   baseUrl?: string;
 }
 
-const dialect = (what: string): Dialect => ({
+const dialect = (what: string): EndpointDialect => ({
   what: `onelogin ${what}`,
   message: (body) => pick(body, 'status', 'message') ?? pick(body, 'message'),
   badCredentials: (status) => status === 401,
@@ -42,18 +42,33 @@ export function onelogin(options: OneLoginOptions): TokenProvider {
     baseUrl,
     identity: JSON.stringify(['onelogin', baseUrl, clientId]),
     storeSecret: () => clientSecret,
-    reusesTokens: true,
 
-    async fetchToken(context) {
+    async fetchToken(context, { previous } = {}) {
+      // The endpoint hands back the same token until it is revoked: revoke the one we replace
+      // first. It is served until the revoke returns; a request the API refuses in between is
+      // replayed with the new token, so a rotation stalls requests for one token call at most.
+      if (previous !== undefined) {
+        try {
+          await revoke(previous.token, context);
+        } catch (error) {
+          // Still valid and still served: keep it, and let the retry policy try the rotation again.
+          // Refused by the API already: a transient failure is tried again (the endpoint would hand
+          // it back until it is revoked); a refusal means the server no longer knows it.
+          if (previous.live || asTokenError(error).retryable) throw error;
+        }
+        previous.retire();
+      }
       const call = { url: `${baseUrl}/auth/oauth2/v2/token`, headers, body: TOKEN_BODY, secrets };
       return (await requestToken(context, call, TOKEN)).token;
     },
 
-    revokeToken(token, context) {
-      const body = JSON.stringify({ access_token: token.accessToken });
-      return requestRevoke(context, { url: `${baseUrl}/auth/oauth2/revoke`, headers, body, secrets }, token, REVOKE);
-    },
+    revokeToken: (token, context) => revoke(token, context),
   };
+
+  function revoke(token: AccessToken, context: ProviderContext): Promise<void> {
+    const body = JSON.stringify({ access_token: token.accessToken });
+    return requestRevoke(context, { url: `${baseUrl}/auth/oauth2/revoke`, headers, body, secrets }, token, REVOKE);
+  }
 }
 
 function subdomainUrl(subdomain: unknown, who: string): string {

@@ -1,20 +1,22 @@
 // What every provider does the same way: validate options, call the endpoint, turn the answer
 // into a token or a TokenError. A provider only describes its dialect.
 import { ConfigError } from '../errors';
-import { failure, parseJson, post, type RawResponse, type TokenCall } from '../http';
-import { parseTokenResponse } from '../token-response';
+import { failure, parseJson, post, type RawResponse, type TokenCall } from '../transport/http';
+import { parseTokenResponse } from '../transport/token-response';
 import type { AccessToken, ProviderContext } from '../types';
 
-export interface Dialect {
+export interface EndpointDialect {
   /** e.g. `'crowdstrike token endpoint'`. */
   readonly what: string;
   /** The server's own error message from its error envelope. */
   message(body: unknown): string | undefined;
   /** Whether this failure means the client id or secret is wrong. */
   badCredentials(status: number, body: unknown, message: string | undefined): boolean;
+  /** The RFC 6749 §5.2 `error` code, for servers that speak OAuth 2.0. */
+  oauthError?(body: unknown): string | undefined;
 }
 
-export async function requestToken(context: ProviderContext, call: TokenCall, dialect: Dialect): Promise<{ token: AccessToken; response: RawResponse }> {
+export async function requestToken(context: ProviderContext, call: TokenCall, dialect: EndpointDialect): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
   if (response.status >= 200 && response.status < 300) {
     return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, call.secrets), response };
@@ -23,18 +25,19 @@ export async function requestToken(context: ProviderContext, call: TokenCall, di
 }
 
 /** Revoke `token`: it joins the secrets no error may show. */
-export async function requestRevoke(context: ProviderContext, call: TokenCall, token: AccessToken, dialect: Dialect): Promise<void> {
+export async function requestRevoke(context: ProviderContext, call: TokenCall, token: AccessToken, dialect: EndpointDialect): Promise<void> {
   const revoking = { ...call, secrets: [...call.secrets, token.accessToken] };
   const response = await post(context, revoking);
   if (response.status >= 200 && response.status < 300) return;
   throw failureOf(response, revoking, dialect, context);
 }
 
-function failureOf(response: RawResponse, call: TokenCall, dialect: Dialect, context: ProviderContext) {
+function failureOf(response: RawResponse, call: TokenCall, dialect: EndpointDialect, context: ProviderContext) {
   const body = parseJson(response.body);
   const providerMessage = dialect.message(body);
   const badCredentials = dialect.badCredentials(response.status, body, providerMessage);
-  return failure(response, { what: dialect.what, providerMessage, badCredentials, secrets: call.secrets }, context.clock.now());
+  const oauthError = dialect.oauthError?.(body);
+  return failure(response, { what: dialect.what, providerMessage, badCredentials, oauthError, secrets: call.secrets }, context.clock.now());
 }
 
 /** `value` at `path` in a parsed body when it is a string, e.g. `pick(body, 'errors', 0, 'message')`. */

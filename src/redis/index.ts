@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '../errors';
-import { checkOptions } from '../options-check';
-import { leasedLock } from '../store';
+import { checkOptions } from '../utils/options-check';
+import { leasedLock } from '../core/store';
 import type { StoreLock, TokenStore } from '../types';
 import { codec, parseKey } from './codec';
 

@@ -3,9 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseCloud } from '../providers/crowdstrike';
-import { DIALECTS, type Dialect, type DialectName, type Reply, type SimRequest } from './dialects';
+import type { ClientClaim, Reply, ServerDialect, SimRequest } from './dialect';
+import { DIALECTS, type DialectName } from './dialects';
+import { cloudOf } from './regions';
 import { emptyStats, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
+import { TokenRegistry } from './tokens';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
 
 export type { Fault } from './wire';
@@ -42,12 +44,6 @@ export interface SimulatorOptions {
   roundIssuedAt?: boolean;
 }
 
-interface IssuedToken extends TokenIssuance {
-  readonly client: string;
-  revoked: boolean;
-}
-
-
 export class Simulator {
   readonly dialectName: DialectName;
   readonly clientId: string;
@@ -61,12 +57,10 @@ export class Simulator {
   denyAccess = false;
   /** The server's clock minus ours; change it to move the server's clock alone. */
   clockOffsetMs: number;
-  readonly #dialect: Dialect;
+  readonly #dialect: ServerDialect;
   readonly #options: SimulatorOptions;
   readonly #servers = new Map<string, { server: Server; url: string }>();
-  readonly #tokens = new Map<string, IssuedToken>();
-  /** OneLogin-style reuse: the live token per client. */
-  readonly #reusable = new Map<string, string>();
+  readonly #tokens: TokenRegistry;
   readonly #tokenFaults: Fault[] = [];
   readonly #revokeFaults: Fault[] = [];
   readonly #hung = new Set<ServerResponse>();
@@ -78,8 +72,8 @@ export class Simulator {
     this.dialectName = options.dialect;
     this.#dialect = DIALECTS[options.dialect];
     if (!this.#dialect) throw new TypeError(`startSimulator: unknown dialect ${JSON.stringify(options.dialect)}`);
-    // CrowdStrike client ids are 32 hex characters; the others are free-form.
-    this.clientId = options.clientId ?? (options.dialect === 'crowdstrike' ? randomBytes(16).toString('hex') : `sim-${options.dialect}-client`);
+    this.#tokens = new TokenRegistry(options.dialect.slice(0, 2));
+    this.clientId = options.clientId ?? this.#dialect.newClientId();
     this.clientSecret = options.clientSecret ?? `sim-${options.dialect}-secret-${randomBytes(6).toString('hex')}`;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? this.#dialect.defaultLifetimeSeconds;
     this.latencyMs = options.latencyMs ?? 0;
@@ -141,41 +135,26 @@ export class Simulator {
 
   /** Revoke every live token server side, as an admin would. Returns how many. */
   revokeAll(): number {
-    let count = 0;
-    for (const token of this.#tokens.values()) {
-      if (!token.revoked && token.expiresAt > this.now()) {
-        token.revoked = true;
-        count++;
-      }
-    }
-    this.#reusable.clear();
+    const count = this.#tokens.revokeAll(this.now());
     this.stats.tokensRevoked += count;
     return count;
   }
 
   /** Revoke one token server side. Returns whether it was live. */
   revoke(token: string): boolean {
-    if (!this.isLive(token)) return false;
-    this.#markRevoked(token, this.#tokens.get(token)!);
-    return true;
-  }
-
-  #markRevoked(token: string, issued: IssuedToken): void {
-    issued.revoked = true;
+    if (!this.isLive(token) || !this.#tokens.revoke(token)) return false;
     this.stats.tokensRevoked++;
-    if (this.#reusable.get(issued.client) === token) this.#reusable.delete(issued.client);
+    return true;
   }
 
   /** When `token` was issued, or undefined if we never issued it. */
   issuance(token: string): TokenIssuance | undefined {
-    const issued = this.#tokens.get(token);
-    return issued && { sequence: issued.sequence, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
+    return this.#tokens.issuance(token);
   }
 
   /** Whether `token` is one we issued that is neither expired nor revoked. */
   isLive(token: string): boolean {
-    const issued = this.#tokens.get(token);
-    return issued !== undefined && !issued.revoked && issued.expiresAt > this.now();
+    return this.#tokens.refusal(token, this.now()) === undefined;
   }
 
   /** Answer the token calls that are hanging (`'hang'`, `'drip'`) by dropping them. */
@@ -220,6 +199,7 @@ export class Simulator {
     }
   }
 
+  /** The token route: faults first, then authorize, issue, reply (half the latency either side of the issue). */
   async #token(request: SimRequest, res: ServerResponse): Promise<void> {
     const stats = this.stats;
     stats.tokenCalls++;
@@ -233,43 +213,38 @@ export class Simulator {
     });
     if (await this.#fault(fault, res)) return;
     await delay(this.latencyMs / 2);
-    const d = this.#dialect;
-    const claim = d.tokenClaim(request);
-    if (claim.problem) return this.#send(res, d.error(400, claim.problem));
-    if (this.denyAccess) return this.#send(res, d.error(403, 'access denied, authorization failed'));
-    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) {
-      if (this.dialectName === 'crowdstrike' && claim.clientId && claim.clientId !== this.clientId && !/^[a-z0-9]+$/i.test(claim.clientId)) {
-        return this.#send(res, d.error(400, `Failed to generate access token for clientID=${claim.clientId}.`));
-      }
-      return this.#send(res, d.badCredentials());
-    }
-    const allowed = this.#options.memberCids;
-    if (claim.memberCid && allowed && !allowed.includes(claim.memberCid)) {
-      return this.#send(res, d.error(403, `Failed to generate access token for customer ID=${claim.memberCid}.`));
-    }
-    const client = `${claim.clientId}|${claim.memberCid ?? ''}`;
-    const now = this.now();
-    let token = d.reusesTokens ? this.#reusable.get(client) : undefined;
-    let expiresIn = this.tokenLifetimeSeconds;
-    const reused = token === undefined ? undefined : this.#tokens.get(token);
-    if (token !== undefined && reused && !reused.revoked && reused.expiresAt - now >= 1000) {
-      // Same token until it expires; the remaining lifetime, the harder case for a client.
-      expiresIn = Math.floor((reused.expiresAt - now) / 1000);
-    } else {
-      token = `${this.dialectName.slice(0, 2)}_${randomBytes(24).toString('base64url')}`;
-      stats.tokensIssued++;
-      const issuedAt = this.#options.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
-      this.#tokens.set(token, { client, sequence: stats.tokensIssued, issuedAt, expiresAt: issuedAt + expiresIn * 1000, revoked: false });
-      if (d.reusesTokens) this.#reusable.set(client, token);
-    }
-    const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
-    if (this.dialectName === 'crowdstrike') {
-      headers['X-Cs-Region'] = this.#home;
-      headers['X-Ratelimit-Limit'] = '300';
-    }
-    const reply = { status: d.successStatus, body: d.tokenBody(token, expiresIn, now, claim.scope), headers };
+    const claim = this.#dialect.tokenClaim(request);
+    const refused = this.#authorize(claim);
+    if (refused !== undefined) return this.#send(res, refused);
+    const reply = this.#issue(claim);
     await delay(this.latencyMs / 2);
     this.#send(res, reply);
+  }
+
+  /** Why the token call is refused, or undefined when the claim is good. */
+  #authorize(claim: ClientClaim): Reply | undefined {
+    const d = this.#dialect;
+    if (claim.problem) return d.error(400, claim.problem);
+    if (this.denyAccess) return d.accessDenied();
+    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) return d.badCredentials(claim.clientId);
+    const allowed = this.#options.memberCids;
+    if (claim.memberCid && allowed && !allowed.includes(claim.memberCid)) return d.memberRefused(claim.memberCid);
+    return undefined;
+  }
+
+  /** A token for the claim: the one it already has, where the dialect hands that back, or a new one. */
+  #issue(claim: ClientClaim): Reply {
+    const d = this.#dialect;
+    const client = `${claim.clientId}|${claim.memberCid ?? ''}`;
+    const now = this.now();
+    let issued = d.reusesTokens ? this.#tokens.reusableFor(client, now) : undefined;
+    if (issued === undefined) {
+      const issuedAt = this.#options.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
+      const token = this.#tokens.issue(client, ++this.stats.tokensIssued, issuedAt, this.tokenLifetimeSeconds, d.reusesTokens);
+      issued = { token, expiresIn: this.tokenLifetimeSeconds };
+    }
+    const headers = { 'Cache-Control': 'no-store', ...d.tokenHeaders(this.#home) };
+    return { status: d.successStatus, body: d.tokenBody(issued.token, issued.expiresIn, now, claim.scope), headers };
   }
 
   async #revoke(request: SimRequest, res: ServerResponse): Promise<void> {
@@ -278,12 +253,9 @@ export class Simulator {
     await delay(this.latencyMs);
     const d = this.#dialect;
     const claim = d.revokeClaim(request);
-    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) {
-      return this.#send(res, this.dialectName === 'crowdstrike' ? d.error(403, 'access denied, authorization failed') : d.badCredentials());
-    }
+    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) return this.#send(res, d.revokeRefused());
     if (claim.problem || claim.token === undefined) return this.#send(res, d.error(400, claim.problem ?? 'token missing'));
-    const issued = this.#tokens.get(claim.token);
-    if (issued && !issued.revoked) this.#markRevoked(claim.token, issued);
+    if (this.#tokens.revoke(claim.token)) this.stats.tokensRevoked++;
     // RFC 7009: 200 even for tokens it does not know.
     this.#send(res, { status: 200, body: d.revokeOk() });
   }
@@ -293,16 +265,10 @@ export class Simulator {
     stats.apiCalls++;
     await delay(this.apiLatencyMs);
     const bearer = /^bearer[:\s]\s*(\S+)$/i.exec(request.headers['authorization'] ?? '')?.[1];
-    const issued = bearer === undefined ? undefined : this.#tokens.get(bearer);
-    let refused = true;
-    if (bearer === undefined) stats.missingTokenSends++;
-    else if (issued === undefined) stats.unknownTokenSends++;
-    else if (issued.expiresAt <= this.now()) stats.expiredTokenSends++;
-    else if (issued.revoked) stats.revokedTokenSends++;
     // Several clouds: credentials (and their tokens) belong to the home one only.
-    else if (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home)) stats.wrongRegionSends++;
-    else refused = false;
-    if (refused) {
+    const refusal = this.#tokens.refusal(bearer, this.now()) ?? (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home) ? 'wrongRegion' : undefined);
+    if (refusal !== undefined) {
+      stats[SEND_COUNTERS[refusal]]++;
       stats.api401++;
       stats.api401Times.push(this.now());
       return this.#send(res, this.#dialect.unauthorized(request.path));
@@ -320,10 +286,10 @@ export class Simulator {
   }
 }
 
-/** A cloud, however it is spelled (`us-gov-1`, `usgov1`, `GOV1`). */
-function cloudOf(region: string): string {
-  return parseCloud(region) ?? region;
-}
+/** Which counter a refused API request adds to. */
+const SEND_COUNTERS = {
+  missing: 'missingTokenSends', unknown: 'unknownTokenSends', expired: 'expiredTokenSends', revoked: 'revokedTokenSends', wrongRegion: 'wrongRegionSends',
+} as const;
 
 export function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   return Simulator.start(options);

@@ -1,6 +1,6 @@
 // The simulator's HTTP plumbing: reading a request, writing a reply, and the faults it can inject.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dialect, Reply, SimRequest } from './dialects';
+import type { Reply, ServerDialect, SimRequest } from './dialect';
 
 /**
  * What the next token (or revoke) call gets instead of a normal answer: a status in the dialect's
@@ -19,7 +19,7 @@ export type Fault =
 
 /** Where a fault needs the simulator: its dialect, its clock, and the hanging responses it holds. */
 export interface FaultContext {
-  readonly dialect: Dialect;
+  readonly dialect: ServerDialect;
   readonly now: number;
   readonly hung: Set<ServerResponse>;
 }

@@ -2,10 +2,10 @@
 // into an outage (one `error` event, each process on its own token meanwhile), and the single
 // flight across everyone who shares the store.
 import { noop, sleep, unrefTimer } from './clock';
-import { TokenError } from './errors';
+import { TokenError } from '../errors';
 import type { Keyring, SharedToken } from './seal';
-import { accessTokenOf } from './token-response';
-import type { Clock, StoreLock, TokenStore } from './types';
+import { accessTokenOf } from './token';
+import type { Clock, StoreLock, TokenStore } from '../types';
 
 /** A store call that takes longer than this counts as a failure: a slow store must not slow a refresh. */
 export const STORE_TIMEOUT_MS = 1_000;

@@ -3,9 +3,11 @@
 // it by type and length: a server's strings are never quoted (a hostile one puts the client
 // secret there; an honest one, the token).
 import { inspect } from 'node:util';
-import { TokenError } from './errors';
-import { parseJson, redact, type RawResponse } from './http';
-import type { AccessToken } from './types';
+import { TokenError } from '../errors';
+import { parseJson, type RawResponse } from './http';
+import { redact } from './redact';
+import { accessTokenOf } from '../core/token';
+import type { AccessToken } from '../types';
 
 export const DEFAULT_LIFETIME_MS = 10 * 60_000;
 /** Shorter than this and a token would expire before a request could use it. */
@@ -96,21 +98,4 @@ function contentTypeOf(response: RawResponse): string {
   if (header === undefined) return 'no content type';
   const media = header.split(';')[0]!.trim().toLowerCase();
   return KNOWN_MEDIA_TYPES.has(media) ? media : 'an unexpected content type';
-}
-
-const REDACTED_VIEW = Symbol.for('nodejs.util.inspect.custom');
-
-/**
- * A frozen AccessToken whose `util.inspect` / `console.log` form hides the token itself, so logging
- * a refresh event does not leak it. The value is still a plain readable property.
- */
-export function accessTokenOf(fields: AccessToken): AccessToken {
-  const token = { ...fields };
-  Object.defineProperty(token, REDACTED_VIEW, { enumerable: false, value: redactedView });
-  return Object.freeze(token);
-}
-
-function redactedView(this: AccessToken, depth: number, options: object): string {
-  const { accessToken: _hidden, ...rest } = this;
-  return `AccessToken ${inspect({ accessToken: '[redacted]', ...rest }, { ...options, depth })}`;
 }

@@ -1,7 +1,7 @@
 // The refresh decision: a pure function of a token's remaining and total lifetime and the policy.
 // No I/O here; the manager performs what this decides.
 import { Deadline, type Instant } from './clock';
-import type { AccessToken } from './types';
+import type { AccessToken } from '../types';
 
 export interface RefreshPolicy {
   /** Preferred lead time of a background refresh, before the cap at half the lifetime. */

@@ -3,13 +3,13 @@
 // ids are not secret, so nothing here may be derivable from the identity alone: every key comes
 // from the credential (the client secret) by HKDF, with the identity as context.
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
-import { accessTokenOf } from './token-response';
-import type { AccessToken, StoredEntry } from './types';
+import { accessTokenOf } from './token';
+import type { AccessToken, StoredEntry } from '../types';
 
-/** A token as replicas share it: with the API base URL it belongs to, when that was discovered. */
+/** A token as replicas share it: with its provider's state (`shareState()`), when it has one. */
 export interface SharedToken {
   readonly token: AccessToken;
-  readonly baseUrl?: string;
+  readonly state?: unknown;
 }
 
 /** The format of names and entries. A new version gets new names, so old entries are never read. */
@@ -74,8 +74,8 @@ export function keyring(identity: string, secret: string | Uint8Array, options: 
   return {
     key,
     tagFor,
-    seal({ token, baseUrl }) {
-      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, b: baseUrl }));
+    seal({ token, state }) {
+      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, p: state }));
       // JSON ignores trailing whitespace: padding with spaces needs no framing.
       const padded = Buffer.concat([json, Buffer.alloc(PAD_BYTES - (json.length % PAD_BYTES), 0x20)]);
       const iv = randomBytes(IV_BYTES);
@@ -97,10 +97,10 @@ export function keyring(identity: string, secret: string | Uint8Array, options: 
       } catch {
         return undefined;
       }
-      const { a, t, e, i, s, b } = fields;
+      const { a, t, e, i, s, p } = fields;
       if (typeof a !== 'string' || typeof t !== 'string' || typeof e !== 'number' || typeof i !== 'number' || tagFor(a) !== entry.tag) return undefined;
       const token = accessTokenOf({ accessToken: a, tokenType: t, expiresAt: e, issuedAt: i, ...(typeof s === 'string' && { scope: s }) });
-      return typeof b === 'string' ? { token, baseUrl: b } : { token };
+      return p === undefined ? { token } : { token, state: p };
     },
   };
 }

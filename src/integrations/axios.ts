@@ -2,38 +2,11 @@
 // answer a 401 for our token with one shared refresh and one replay.
 import type { AxiosError, AxiosHeaders, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { axiosCopyOf } from './axios-copies';
-import { noop } from './clock';
-import { ConfigError, disposedError } from './errors';
-
-/** A token as the request path needs it. */
-export interface HeldToken {
-  /** Increases each time the token changes: a 401 names the token it was for by this number. */
-  readonly gen: number;
-  /** `'Bearer <token>'`, built once per token. */
-  readonly header: string;
-}
-
-/** What the interceptors need from the manager. */
-export interface BearerSource {
-  /** Where relative URLs go; may change once (CrowdStrike region discovery). */
-  readonly baseUrl: string | undefined;
-  /** The token if it can be sent right now; never waits. */
-  usable(): HeldToken | undefined;
-  /** Wait for a usable token. */
-  wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
-  /** The API answered 401 to token `gen`: the token to replay with. */
-  rejected(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
-  /** The API accepted token `gen`. */
-  accepted(gen: number): void;
-}
-
-/** axios's GenericAbortSignal: its `addEventListener` is optional. */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-  addEventListener?: (type: 'abort', listener: () => void, options?: { once?: boolean }) => void;
-  removeEventListener?: (type: 'abort', listener: () => void) => void;
-}
+import { noop } from '../core/clock';
+import { isAbsolute, originOf } from '../utils/origin';
+import { Destinations, type Destination, type Origins } from './destination';
+import type { AbortSignalLike, BearerSource, HeldToken } from './source';
+import { ConfigError } from '../errors';
 
 /** A string key (not a symbol) so it survives axios's config merge on every axios 1.x. */
 const REPLAYED = 'tokenwardenReplayed';
@@ -47,8 +20,6 @@ const REDACT_KEYS = ['Authorization'];
 export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
 /** The abort reason that marks a request's timeout running out while it waits for a token. */
 const TIMED_OUT = Symbol('timed out');
-/** Relative URL and no baseURL: the request goes to the manager's `baseUrl`. */
-const TO_API_BASE = 0;
 
 type Config = InternalAxiosRequestConfig & { [REPLAYED]?: boolean };
 
@@ -128,58 +99,31 @@ export class Attachments {
  * A retired attachment's request interceptor is the guard of a disposed manager: its source then
  * has no token and rejects every wait with `disposed`.
  */
-function attachInterceptors(instance: AxiosInstance, source: BearerSource, origins: () => readonly string[]): { eject(): void; retire(): () => void } {
+function attachInterceptors(instance: AxiosInstance, source: BearerSource, allowedOrigins: () => readonly string[]): { eject(): void; retire(): () => void } {
   // The token generation each request carried, under a key of this attachment's own: two managers
   // on one instance never take each other's 401s. A property, not a WeakMap entry: a WeakMap insert
   // per request doubled the interceptors' cost.
   const carried: unique symbol = Symbol('tokenwarden.carried');
   type Marked = { [carried]?: number };
-  // The last baseURL decision, reused while the inputs are the same strings: most instances send
-  // every request to one baseURL.
-  let decidedBase: string | undefined;
-  let decidedInstanceBase: string | undefined;
-  let decidedOrigins: readonly string[] | undefined;
-  let decision = false;
+  const destinations = new Destinations();
+  // The origins object changes only when one of its parts does, so `destinations` can keep answers.
+  let origins: Origins = { apiBase: undefined, allowed: [], own: undefined };
   let instanceBase: string | undefined;
-  let instanceOrigin: string | undefined;
-
-  const ownOrigin = (): string | undefined => {
+  const originsNow = (): Origins => {
+    const allowed = allowedOrigins();
     const base = instance.defaults.baseURL;
-    if (base !== instanceBase) {
+    if (allowed !== origins.allowed || base !== instanceBase || source.baseUrl !== origins.apiBase) {
       instanceBase = base;
-      instanceOrigin = base ? originOf(base) : undefined;
+      origins = { apiBase: source.baseUrl, allowed, own: base ? originOf(base) : undefined };
     }
-    return instanceOrigin;
+    return origins;
   };
-
-  const mayReceive = (origin: string | undefined, allowed: readonly string[]): boolean =>
-    origin !== undefined && (allowed.includes(origin) || origin === ownOrigin());
-
-  /** Whether a request may carry the bearer, or TO_API_BASE when it goes to the manager's baseUrl. */
-  const destination = (config: Config): boolean | typeof TO_API_BASE => {
-    const url = urlOf(config);
-    const base = config.baseURL;
-    const allowed = origins();
-    if (isAbsolute(url) && !(config.allowAbsoluteUrls === false && base)) {
-      for (const origin of allowed) if (startsWithOrigin(url, origin)) return true;
-      const own = ownOrigin();
-      if (own !== undefined && startsWithOrigin(url, own)) return true;
-      return mayReceive(originOf(url), allowed);
-    }
-    if (!base) return source.baseUrl === undefined ? false : TO_API_BASE;
-    if (base !== decidedBase || allowed !== decidedOrigins || instance.defaults.baseURL !== decidedInstanceBase) {
-      decision = mayReceive(originOf(base), allowed);
-      decidedBase = base;
-      decidedOrigins = allowed;
-      decidedInstanceBase = instance.defaults.baseURL;
-    }
-    return decision;
-  };
+  const destination = (config: Config): Destination => destinations.of(urlOf(config), config.baseURL, config.allowAbsoluteUrls === false, originsNow());
 
   const authorize = (config: Config, held: HeldToken): Config => {
     const to = destination(config);
-    if (to === false) return config;
-    if (to === TO_API_BASE) config.baseURL = source.baseUrl;
+    if (to === 'elsewhere') return config;
+    if (to === 'api') config.baseURL = source.baseUrl;
     // No Authorization header of any casing is there (or only our redaction sentinel, under this
     // name): a plain assignment does what headers.set() would, without its normalising scan.
     (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;
@@ -205,10 +149,10 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
         return config;
       }
     }
-    const held = source.usable();
+    const held = source.forRequest();
     if (held !== undefined) return authorize(config, held);
     // Only wait for a token when this request would carry it.
-    if (destination(config) === false) return config;
+    if (destination(config) === 'elsewhere') return config;
     const send = config.adapter ?? instance.defaults.adapter;
     config.adapter = async (ready: InternalAxiosRequestConfig) => {
       const fresh = await waitWithin(ready);
@@ -258,7 +202,7 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, origi
     // Not a request that carried our token (a TokenError from the wait passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
     if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
-    return source.rejected(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
+    return source.unauthorized(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
   };
 
   const requestId = instance.interceptors.request.use(onRequest, undefined, { synchronous: true });
@@ -318,30 +262,4 @@ function replayOf(config: Config, mark: symbol): Config {
   const replay: Config & Record<symbol, unknown> = { ...config, headers, [REPLAYED]: true };
   delete replay[mark]; // the replay is marked afresh when it is authorized
   return replay;
-}
-
-const SCHEME = /^[a-z][a-z\d+\-.]*:\/\//i;
-
-/** axios's rule: `scheme://` or `//` starts an absolute URL. A path (`/x`) is settled by one look. */
-function isAbsolute(url: string): boolean {
-  const first = url.charCodeAt(0);
-  if (first === 47) return url.charCodeAt(1) === 47;
-  return SCHEME.test(url);
-}
-
-/** `url` begins with `origin` and the authority ends there: it cannot go anywhere else. */
-function startsWithOrigin(url: string, origin: string): boolean {
-  if (!url.startsWith(origin)) return false;
-  const next = url.charCodeAt(origin.length);
-  return Number.isNaN(next) || next === 47 || next === 63 || next === 35; // end, '/', '?', '#'
-}
-
-/** The origin a request to `url` goes to, parsed the way axios parses it; undefined unless http(s). */
-export function originOf(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.origin : undefined;
-  } catch {
-    return undefined;
-  }
 }

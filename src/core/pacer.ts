@@ -5,7 +5,7 @@
 // a background refresh (the old token still good) backs off all the way to `maxTimeout`.
 import { sleep } from './clock';
 import type { RetryPolicy } from './retry';
-import type { Clock } from './types';
+import type { Clock } from '../types';
 
 /**
  * While callers wait for a token, our own pause between token calls is at most this: when the

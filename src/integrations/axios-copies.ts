@@ -3,7 +3,7 @@
 // with ours is not `instanceof` the app's AxiosError, and ours resolves adapters of its own. Where
 // a request must be finished by us (it waited for a token), we finish it with the copy that made it.
 import * as commonjs from 'axios';
-import { noop } from './clock';
+import { noop } from '../core/clock';
 
 export interface AxiosCopy {
   readonly AxiosHeaders: typeof commonjs.AxiosHeaders;

@@ -2,10 +2,11 @@
 // (Basic credential), so none leaves this module: every failure becomes a TokenError built from
 // safe fields only.
 import axios, { type AxiosInstance } from 'axios';
-import { TokenError, type TokenErrorCode } from './errors';
-import { originOf } from './axios';
-import { retryAfterMs } from './retry';
-import type { ProviderContext } from './types';
+import { TokenError, type TokenErrorCode } from '../errors';
+import { originOf } from '../utils/origin';
+import { retryAfterMs } from './retry-after';
+import type { ProviderContext } from '../types';
+import { redact } from './redact';
 
 /** The default deadline of one token call, headers and body (`attemptTimeoutMs`). */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -92,6 +93,8 @@ export interface FailureDetails {
   readonly providerMessage: string | undefined;
   /** The answer means the client id or secret is wrong (not retried). */
   readonly badCredentials: boolean;
+  /** The RFC 6749 §5.2 `error` code, when the server speaks OAuth 2.0. */
+  readonly oauthError?: string | undefined;
   readonly secrets: readonly string[];
 }
 
@@ -107,6 +110,7 @@ const HINTS: Partial<Record<TokenErrorCode, string>> = {
 export function failure(response: RawResponse, details: FailureDetails, nowMs: number): TokenError {
   const { status } = response;
   const providerMessage = details.providerMessage === undefined ? undefined : redact(details.providerMessage, details.secrets);
+  const oauthError = oauthErrorCode(details.oauthError, details.secrets);
   let code: TokenErrorCode;
   if (status === 429) code = 'rate_limited';
   else if (status >= 500 || status === 408) code = 'server_error';
@@ -120,52 +124,15 @@ export function failure(response: RawResponse, details: FailureDetails, nowMs: n
   return new TokenError(code, message, {
     status,
     ...(providerMessage !== undefined && { providerMessage }),
+    ...(oauthError !== undefined && { oauthError }),
     ...(wait !== undefined && { retryAfterMs: wait }),
   });
 }
 
-/**
- * Replace every occurrence of a secret (in any letter case: a server may upper- or lower-case what
- * it echoes), and cap the length of text from the network.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first: a form that contains another (base64 with and without padding) goes whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= 4) out = out.replace(new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[redacted]');
-  }
-  if (out.length > 500) out = `${out.slice(0, 500)}…`;
-  // eslint-disable-next-line no-control-regex
-  return out.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-}
-
-/**
- * The forms a client secret can take when a server echoes it back: as is, URL- and form-encoded
- * (in either case of hex digit, and encoded twice), base64 and base64url of it and of the
- * `id:secret` pair of a Basic header (raw or form-encoded), JSON-escaped, hex. None of them may
- * reach a message.
- */
-export function secretForms(secret: string, clientId?: string): string[] {
-  const encodings = (text: string) => {
-    const url = encodeURIComponent(text);
-    const form = new URLSearchParams({ s: text }).toString().slice(2);
-    return [text, url, form, encodeURIComponent(url), encodeURIComponent(form)];
-  };
-  const lowerHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
-  const base64 = (text: string) => {
-    const bytes = Buffer.from(text, 'utf8');
-    return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')];
-  };
-  const pairs = clientId === undefined ? [] : [`${clientId}:${secret}`, `${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`];
-  // JSON-escaped (a server that builds its error text by hand) and hex, too.
-  const escaped = JSON.stringify(secret).slice(1, -1);
-  const hex = Buffer.from(secret, 'utf8').toString('hex');
-  const forms = [...encodings(secret).flatMap((form) => [form, lowerHex(form)]), ...[secret, ...pairs].flatMap(base64), escaped, hex];
-  return [...new Set(forms)];
-}
-
-export function basicCredential(clientId: string, clientSecret: string): string {
-  return Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64');
+/** An RFC 6749 `error` value as the RFC allows it (printable ASCII but `"` and `\\`), short, and no secret. */
+function oauthErrorCode(value: string | undefined, secrets: readonly string[]): string | undefined {
+  if (value === undefined || !/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(value)) return undefined;
+  return redact(value, secrets) === value ? value : undefined;
 }
 
 export function parseJson(body: string): unknown {

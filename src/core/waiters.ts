@@ -1,7 +1,14 @@
 // A caller waiting on a refresh it shares with others.
-import type { AbortSignalLike } from './axios';
+import { abortedError, type TokenError } from '../errors';
 import type { KeepAlive } from './clock';
-import { abortedError, type TokenError } from './errors';
+
+/** An abort signal as callers hand it in (axios's GenericAbortSignal: `addEventListener` is optional). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener?: (type: 'abort', listener: () => void, options?: { once?: boolean }) => void;
+  removeEventListener?: (type: 'abort', listener: () => void) => void;
+}
 
 /**
  * Wait for `shared` on behalf of one caller: the caller's signal ends this wait only (never the

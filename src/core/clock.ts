@@ -1,4 +1,4 @@
-import type { Clock } from './types';
+import type { Clock } from '../types';
 
 /** Read at call time (not bound at import) so fake timers and test clocks take effect. */
 export const systemClock: Required<Clock> = {
@@ -114,30 +114,22 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
   });
 }
 
-/** The one timer that starts the next refresh; a retry timer (after a failure) is marked as such. */
+/** The one timer that starts the next refresh (the token's life says why it is armed). */
 export class RefreshTimer {
   readonly #fire: () => void;
   #timer: NodeJS.Timeout | undefined;
-  #isRetry = false;
 
   constructor(fire: () => void) {
     this.#fire = fire;
   }
 
-  /** Armed to retry a failed refresh: the request path must not start one early. */
-  get isRetry(): boolean {
-    return this.#isRetry;
-  }
-
-  arm(delayMs: number, isRetry: boolean): void {
+  arm(delayMs: number): void {
     this.cancel();
-    this.#isRetry = isRetry;
     // Longer than a timer can wait (a token that lives for months): wait in steps.
     const step = clampDelay(delayMs);
     this.#timer = unrefTimer(() => {
-      if (delayMs > step) return this.arm(delayMs - step, isRetry);
+      if (delayMs > step) return this.arm(delayMs - step);
       this.#timer = undefined;
-      this.#isRetry = false;
       this.#fire();
     }, step);
   }
@@ -145,7 +137,6 @@ export class RefreshTimer {
   cancel(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#isRetry = false;
   }
 }
 

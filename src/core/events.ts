@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { TokenManagerEvents } from './types';
+import type { TokenManagerEvents } from '../types';
 
 /**
  * Emit without letting a throwing listener break the caller's state: the listener's error

@@ -1,7 +1,7 @@
 // The in-memory token store, and what every store's lock shares: a lease renewed while it is held.
 import { unrefInterval } from './clock';
 import { keyring } from './seal';
-import type { StoreLock, StoredEntry, TokenProvider, TokenStore } from './types';
+import type { StoreLock, StoredEntry, TokenProvider, TokenStore } from '../types';
 
 /**
  * The key under which a store keeps `provider`'s token: a keyed hash of its identity under its

@@ -1,6 +1,6 @@
 // Options objects from JavaScript (or `as any`) can carry keys TypeScript would have refused: a
 // misspelt `refreshWindow` silently keeps the default. Refuse them, naming the closest real key.
-import { ConfigError } from './errors';
+import { ConfigError } from '../errors';
 
 /** Throw a ConfigError for the first key of `options` that is not in `known`. */
 export function checkOptions(options: unknown, known: readonly string[], who: string, path = ''): void {

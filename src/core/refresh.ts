@@ -1,0 +1,118 @@
+// One refresh, from start to finish: a token someone else put in the store, or the store's lock and
+// our own token calls (retried, paced, each with a deadline), then the token shared for the others.
+// Bounded as a whole by refreshTimeoutMs. Knows providers only by their interface.
+import { TokenError, asTokenError } from '../errors';
+import type { AccessToken, PreviousToken, ProviderContext, RefreshReason, TokenProvider } from '../types';
+import { linkedAbort, noop, untilAborted } from './clock';
+import type { Fleet } from './fleet';
+import type { Held, TokenLife } from './lifecycle';
+import type { Pacer } from './pacer';
+import { withRetry, type RetryPolicy } from './retry';
+
+export interface Refresher {
+  readonly provider: TokenProvider;
+  readonly context: ProviderContext;
+  readonly life: TokenLife;
+  readonly fleet: Fleet;
+  readonly pacer: Pacer;
+  readonly retry: RetryPolicy;
+  readonly attemptTimeoutMs: number;
+  readonly refreshTimeoutMs: number;
+  /** Aborted at dispose: waits and pauses stop. */
+  readonly waits: AbortSignal;
+  /** Aborted when dispose gives up on a token call in flight (after its grace). */
+  readonly calls: AbortSignal;
+  /** Someone waits for this refresh without a token in hand. */
+  waiting(): boolean;
+  /** A token is in use from now on: `renewed` unless it is the one we had. */
+  adopted(token: AccessToken, reason: RefreshReason, renewed: boolean): void;
+  /** A token given up before its successor came (revoked by the provider, refused by the API). */
+  dropped(token: AccessToken): void;
+}
+
+/**
+ * Run one refresh. It rejects with `timeout` (naming the last failure) once refreshTimeoutMs has
+ * passed: its token call in flight is cut off, and a fleet's lock is given up.
+ */
+export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<Held> {
+  let last: TokenError | undefined;
+  const deadline = linkedAbort([], r.refreshTimeoutMs, () => timedOut(r.refreshTimeoutMs, last));
+  const waits = linkedAbort([r.waits, deadline.signal]);
+  try {
+    // A fresher token that another manager or replica shared beats a token call; otherwise the
+    // holder of the store's lock fetches one for everyone who shares it.
+    const fresh = (shared: { token: AccessToken; state?: unknown }) => r.life.worthAdopting(shared.token) && (r.provider.adoptState?.(shared.state) ?? true);
+    const claim = await r.fleet.claim(fresh, waits.signal, r.refreshTimeoutMs / 2);
+    if ('shared' in claim) return adopt(r, claim.shared.token, reason);
+    try {
+      const attempt = () => attemptOnce(r, reason, waits.signal, deadline.signal).catch((error: unknown) => {
+        last = asTokenError(error);
+        throw last;
+      });
+      const held = await withRetry(attempt, r.retry, waits.signal, (n) => r.pacer.attemptFailed(n));
+      r.pacer.refreshSucceeded();
+      // Callers need not wait for the store; the lock is held until the token is in it.
+      void r.fleet.publish({ token: held.token, state: r.provider.shareState?.() }).finally(() => claim.lock?.release().catch(noop));
+      return held;
+    } catch (error) {
+      // Disposed mid-refresh: not a failure of the endpoint, and nobody should wait on our lock.
+      if (r.waits.aborted) {
+        claim.lock?.release().catch(noop);
+        throw error;
+      }
+      // Consecutive failed refreshes wait longer and longer before the next token call, and the
+      // lock stays taken through that pause: no other replica calls in the meantime either.
+      r.pacer.refreshFailed();
+      claim.lock?.release(r.pacer.waitMs(false)).catch(noop);
+      throw error;
+    }
+  } finally {
+    deadline.clear();
+    waits.clear();
+  }
+}
+
+/** One token call (after the pause the pacer asks for), cut off at attemptTimeoutMs. */
+async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
+  await r.pacer.wait(waits, r.waiting);
+  const ms = r.attemptTimeoutMs;
+  const call = linkedAbort([r.calls, deadline], ms, () => new TokenError('timeout', `${r.provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`));
+  const context: ProviderContext = { ...r.context, signal: call.signal };
+  try {
+    const previous = previousToken(r);
+    const token = await untilAborted(r.provider.fetchToken(context, previous === undefined ? {} : { previous }), call.signal);
+    return adopt(r, token, reason);
+  } catch (error) {
+    const failure = asTokenError(error);
+    if (failure.retryAfterMs !== undefined) r.pacer.hint(failure.retryAfterMs);
+    throw failure;
+  } finally {
+    call.clear();
+  }
+}
+
+/** The token the new one replaces, as the provider sees it. */
+function previousToken(r: Refresher): PreviousToken | undefined {
+  const previous = r.life.previous();
+  if (previous === undefined) return undefined;
+  const { held, live } = previous;
+  return {
+    token: held.token,
+    live,
+    retire() {
+      r.life.apply({ type: 'revoked', held });
+      r.dropped(held.token);
+    },
+  };
+}
+
+function adopt(r: Refresher, token: AccessToken, reason: RefreshReason): Held {
+  const { held, renewed } = r.life.arrive(token, r.provider.name);
+  r.adopted(token, reason, renewed);
+  return held;
+}
+
+function timedOut(ms: number, last: TokenError | undefined): TokenError {
+  const why = last === undefined ? '' : `; the last attempt failed with ${last.code}`;
+  return new TokenError('timeout', `no token within ${ms} ms (refreshTimeoutMs)${why}`, last === undefined ? {} : { cause: last });
+}

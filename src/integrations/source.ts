@@ -1,0 +1,21 @@
+// What an integration (axios today, fetch next) needs from the manager, and nothing more.
+import type { Held } from '../core/lifecycle';
+import type { AbortSignalLike } from '../core/waiters';
+
+export type { AbortSignalLike };
+
+/** A token as the request path needs it: its generation (a 401 names the token by it) and header. */
+export type HeldToken = Pick<Held, 'gen' | 'header'>;
+
+export interface BearerSource {
+  /** Where relative URLs go; may change once (CrowdStrike region discovery). */
+  readonly baseUrl: string | undefined;
+  /** The token to send right now, if there is one; never waits (it may start a background refresh). */
+  forRequest(): HeldToken | undefined;
+  /** Wait for a token to send (rejects with `disposed` once the manager is). */
+  wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The API answered 401 to token `gen`: the token to replay with. */
+  unauthorized(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The API accepted token `gen`. */
+  accepted(gen: number): void;
+}
