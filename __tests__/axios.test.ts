@@ -1,7 +1,8 @@
-// Behaviour 4 (axios integration) and 5 (the bearer goes only where it belongs).
+// Axios integration and the bearer goes only where it belongs.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, TokenError, TokenManager } from '../src';
+import { installFakeTime } from './helpers/fake-time';
 import { FAST_RETRY, axios, cleanup, echoServer, providerFor, rig, settle, sleep, track } from './helpers/setup';
 
 afterEach(cleanup);
@@ -136,18 +137,25 @@ test('two managers on one instance: each answers the 401s of its own API only', 
   expect(b.stats.api401).toBe(0);
 });
 
-test("a request's timeout counts its wait for a token, and the shared refresh goes on", async () => {
-  const { sim, tokens, api } = await rig('oauth2', { latencyMs: 1_500 });
-  const started = Date.now();
-  const outcome = await settle(api.get('/x', { timeout: 300 }));
-  const error = (outcome as { error: { code?: string; message: string } }).error;
-  expect(axios.isAxiosError(error)).toBe(true);
-  expect(error.code).toBe('ECONNABORTED');
-  expect(error.message).toMatch(/timeout of 300ms exceeded while waiting for a token/);
-  expect(Date.now() - started).toBeLessThan(1_200);
-  expect(await tokens.getToken()).toEqual(expect.any(String)); // the refresh finished for others
-  expect(sim.stats.tokenCalls).toBe(1);
-  expect((await api.get('/y', { timeout: 300 })).status).toBe(200); // with a token in hand, the timeout is the request's
+test("a request's timeout counts its wait for a token, and the shared refresh goes on (simulated time)", async () => {
+  const time = installFakeTime();
+  try {
+    const { sim, tokens, api } = await rig('oauth2', { latencyMs: 1_500 });
+    const started = Date.now();
+    const outcome = await time.run(settle(api.get('/x', { timeout: 300 })), 5_000, 10);
+    const error = (outcome as { error: { code?: string; message: string } }).error;
+    expect(axios.isAxiosError(error)).toBe(true);
+    expect(error.code).toBe('ECONNABORTED');
+    expect(error.message).toMatch(/timeout of 300ms exceeded while waiting for a token/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - started).toBeLessThanOrEqual(320); // the request's 300 ms, not the token call's 1.5 s
+    expect(await time.run(tokens.getToken(), 5_000, 10)).toEqual(expect.any(String)); // the refresh finished for others
+    expect(sim.stats.tokenCalls).toBe(1);
+    expect((await time.run(api.get('/y', { timeout: 300 }), 5_000, 10)).status).toBe(200); // with a token in hand, the timeout is the request's
+    await time.run(cleanup());
+  } finally {
+    time.uninstall();
+  }
 });
 
 describe('the bearer goes only where it belongs', () => {

@@ -1,4 +1,4 @@
-// Behaviour 9: a token response that is not a usable bearer token is `invalid_response`, says what
+// A token response that is not a usable bearer token is `invalid_response`, says what
 // was wrong, and never turns into `Bearer undefined`.
 import { TokenError } from '../src';
 import { DIALECTS, cleanup, rig, settle } from './helpers/setup';

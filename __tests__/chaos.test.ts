@@ -1,4 +1,4 @@
-// Issue 3, item 2: 24 simulated hours against a token endpoint that fails 20% of calls with 500,
+// 24 simulated hours against a token endpoint that fails 20% of calls with 500,
 // 5% with 429, drops 5%, answers 5% two seconds late, goes down six times for 10 minutes, while
 // the server revokes the current token about once an hour. Seeded: the same day every run.
 // (`npm run chaos` runs the same days at one request a second; here one every 6 s keeps the

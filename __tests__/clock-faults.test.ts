@@ -1,4 +1,4 @@
-// Issue 3, item 3: our wall clock jumps forward and back by an hour, the process is frozen (every
+// Our wall clock jumps forward and back by an hour, the process is frozen (every
 // timer fires late; once past a token's whole life), and every server's clock is an hour ahead of
 // ours, with 429s whose retry header is a Unix time on that clock. Right after the wall clock is
 // set back the second time, the token endpoint is down for 75 minutes: no refresh can paper over

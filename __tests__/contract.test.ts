@@ -1,4 +1,4 @@
-// Issue 9, item 5: contract bugs. The interceptors with the caller's own header, after dispose,
+// Contract bugs. The interceptors with the caller's own header, after dispose,
 // with a re-sent error config and with URL objects; a token that dies at a whole second; the store
 // and lifecycle corners; options that TypeScript would have refused.
 import { createServer } from 'node:http';

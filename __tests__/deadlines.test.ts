@@ -1,4 +1,4 @@
-// Issue 9, item 2: every token call and every refresh has a deadline. A body that trickles in, an
+// Every token call and every refresh has a deadline. A body that trickles in, an
 // endpoint that never answers, a fleet lock holder that hangs: callers get a typed error in bounded
 // time, the next caller starts anew, and a recovered endpoint serves waiting callers promptly.
 // Simulated time over real sockets (the servers run in this process, on the same fake clock).

@@ -1,10 +1,11 @@
-// Behaviour 7: dispose() is idempotent, detaches, clears timers, waits for a token call in flight,
+// dispose() is idempotent, detaches, clears timers, waits for a token call in flight,
 // revokes (each dialect its own way), and leaves nothing that keeps the process alive.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { TokenError, TokenManager, memoryStore } from '../src';
 import { startSimulator, type Simulator } from '../src/testing';
-import { DIALECTS, cleanup, providerFor, rig, settle, sleep, track } from './helpers/setup';
+import { useFakeTime } from './helpers/fake-time';
+import { DIALECTS, cleanup, providerFor, rig, settle, track } from './helpers/setup';
 
 afterEach(cleanup);
 
@@ -40,16 +41,19 @@ describe.each(DIALECTS)('%s: dispose', (dialect) => {
   });
 });
 
-describe('after dispose', () => {
+describe('after dispose, in simulated time', () => {
+  const fake = useFakeTime(cleanup);
+  const run = <T>(promise: Promise<T>) => fake.now().run(promise, 60_000, 10);
+
   test('interceptors give way to a guard, timers are cleared, and every call rejects with disposed', async () => {
     const { sim, tokens, api } = await rig('oauth2', { tokenLifetimeSeconds: 2 });
-    await api.get('/x');
+    await run(api.get('/x'));
     expect(live(api.interceptors.request as never)).toBe(1);
-    await tokens.dispose();
+    await run(tokens.dispose());
     expect(live(api.interceptors.request as never)).toBe(1); // the guard (see contract.test.ts)
     expect(live(api.interceptors.response as never)).toBe(0);
     const calls = sim.stats.tokenCalls;
-    await sleep(1_500); // past the refresh point of a 2 s token
+    await fake.now().advance(10_000); // far past the refresh point of a 2 s token
     expect(sim.stats.tokenCalls).toBe(calls);
     await expect(tokens.getToken()).rejects.toMatchObject({ code: 'disposed' });
     await expect(tokens.refresh()).rejects.toMatchObject({ code: 'disposed' });
@@ -59,9 +63,9 @@ describe('after dispose', () => {
   test('dispose during a token call waits for it, revokes what it brought, and rejects the waiters with disposed', async () => {
     const { sim, tokens, events } = await rig('crowdstrike', { latencyMs: 400 });
     const waiting = settle(tokens.getToken());
-    await sleep(100);
-    await tokens.dispose();
-    const outcome = await waiting;
+    await fake.now().advance(100, 10);
+    await run(tokens.dispose());
+    const outcome = await run(waiting);
     expect((outcome as { error: TokenError }).error.code).toBe('disposed');
     expect(sim.stats.tokensIssued).toBe(1);
     expect(sim.stats.tokensRevoked).toBe(1); // the token that arrived during dispose did not leak
@@ -72,11 +76,11 @@ describe('after dispose', () => {
     const { sim, tokens } = await rig('oauth2', {}, { retry: { minTimeout: 30_000, maxTimeout: 30_000 } });
     sim.failNext(10, 500);
     const waiting = settle(tokens.getToken());
-    await sleep(100);
+    await fake.now().advance(100, 10);
     const started = Date.now();
-    await tokens.dispose();
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(((await waiting) as { error: TokenError }).error.code).toBe('disposed');
+    await run(tokens.dispose());
+    expect(Date.now() - started).toBeLessThanOrEqual(20); // no simulated time passes: nothing waited
+    expect(((await run(waiting)) as { error: TokenError }).error.code).toBe('disposed');
     expect(sim.stats.tokenCalls).toBe(1);
   });
 
@@ -84,15 +88,17 @@ describe('after dispose', () => {
     const { sim, tokens } = await rig('oauth2');
     sim.failNext(1, 'hang');
     const waiting = settle(tokens.getToken());
-    await sleep(100);
+    await fake.now().advance(100, 10);
     const started = Date.now();
-    await tokens.dispose();
+    await run(tokens.dispose());
     const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(900);
-    expect(took).toBeLessThan(2_500);
-    expect(((await waiting) as { error: TokenError }).error.code).toBe('disposed');
+    expect(took).toBeGreaterThanOrEqual(1_000);
+    expect(took).toBeLessThanOrEqual(1_020);
+    expect(((await run(waiting)) as { error: TokenError }).error.code).toBe('disposed');
   });
+});
 
+describe('after dispose', () => {
   test('managers sharing a memory store marked shared do not revoke under each other', async () => {
     const { sim } = await rig('oauth2');
     const store = memoryStore({ shared: true });

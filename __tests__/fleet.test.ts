@@ -1,4 +1,4 @@
-// Issue 5: eight replicas (real child processes) share one simulator and one Redis. Short tokens
+// Eight replicas (real child processes) share one simulator and one Redis. Short tokens
 // (4 s, refreshed 1.2 s before expiry): one process alone makes a token call about every 2.8 s.
 import type Redis from 'ioredis';
 import { crowdstrike, storeKey } from '../src';

@@ -1,4 +1,4 @@
-// Issue 3, item 4: fuzzed token responses, 10,000 per dialect, through the real simulator. Each
+// Fuzzed token responses, 10,000 per dialect, through the real simulator. Each
 // case is a fresh manager whose first token call gets the fuzzed answer; the request it serves goes
 // to a server that records the Authorization header it received. A well-formed token (by the
 // documented rules, restated independently in the runner) must be sent exactly as `Bearer <token>`;

@@ -1,4 +1,4 @@
-// Issue 9, item 3: a token server that echoes the secret in any form, answers with a huge body
+// A token server that echoes the secret in any form, answers with a huge body
 // or a gzip bomb, or sends absurd numbers, gets no secret into any message and cannot exhaust the
 // process or break the manager.
 import { createServer } from 'node:http';

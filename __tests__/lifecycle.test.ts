@@ -1,4 +1,4 @@
-// Issue 3, item 6: nothing accumulates over a long life. (Exit without open handles, also when
+// Nothing accumulates over a long life. (Exit without open handles, also when
 // disposed during a token call or a back-off, is in dispose.test.ts.)
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 3, item 1: 24 simulated hours of one request a second per provider, in fake time, through
+// 24 simulated hours of one request a second per provider, in fake time, through
 // an attached axios instance to the simulator on loopback.
 import type { DayReport } from '../scripts/chaos/report';
 import { simulateDays, summary } from './helpers/days';

@@ -1,9 +1,12 @@
-// Behaviour 6: OneLogin returns the same token until it expires or is revoked.
+// OneLogin returns the same token until it expires or is revoked.
 import { TokenManager, onelogin, type TokenProvider } from '../src';
-import { cleanup, record, rig, sleep, track } from './helpers/setup';
+import { useFakeTime } from './helpers/fake-time';
+import { cleanup, record, rig, track } from './helpers/setup';
 import { startSimulator } from '../src/testing';
 
-afterEach(cleanup);
+// Rotations are a matter of time: simulated, over real sockets.
+const fake = useFakeTime(cleanup);
+const run = <T>(promise: Promise<T>) => fake.now().run(promise, 120_000, 10);
 
 describe('onelogin same-token reuse', () => {
   test('the simulator really does hand out the same token until it is revoked', async () => {
@@ -13,18 +16,17 @@ describe('onelogin same-token reuse', () => {
     // A provider that ignores the token it replaces: it is simply handed the old one again.
     const plain = new TokenManager({ provider: { ...provider, fetchToken: (context) => provider.fetchToken(context) } });
     track(() => plain.dispose({ revoke: false }));
-    const a = await plain.getToken();
-    const b = (await plain.refresh()).accessToken;
+    const a = await run(plain.getToken());
+    const b = (await run(plain.refresh())).accessToken;
     expect(b).toBe(a);
   });
 
   test('rotation ahead of expiry revokes the old token and gets a new one, without looping', async () => {
     const { sim, tokens, api, events } = await rig('onelogin', { tokenLifetimeSeconds: 4 });
-    await tokens.getToken();
-    const until = Date.now() + 7_000;
-    while (Date.now() < until) {
-      expect((await api.get('/api/2/users')).status).toBe(200);
-      await sleep(100);
+    await run(tokens.getToken());
+    while (fake.now().elapsed() < 7_000) {
+      expect((await run(api.get('/api/2/users'))).status).toBe(200);
+      await fake.now().advance(100, 10);
     }
     const issued = events.refresh.map((e) => e.token.accessToken);
     expect(new Set(issued).size).toBe(issued.length); // every refresh brought a new token
@@ -37,12 +39,12 @@ describe('onelogin same-token reuse', () => {
 
   test('a request in flight during the swap is covered by the 401 replay', async () => {
     const { sim, tokens, api } = await rig('onelogin', { apiLatencyMs: 300 });
-    const first = await tokens.getToken();
+    const first = await run(tokens.getToken());
     const inFlight = api.get('/api/2/users'); // leaves with the first token, held 300 ms at the server
-    await sleep(50);
-    const second = await tokens.refresh(); // revokes the first, fetches the second
+    await fake.now().advance(50, 10);
+    const second = await run(tokens.refresh()); // revokes the first, fetches the second
     expect(second.accessToken).not.toBe(first);
-    const response = await inFlight;
+    const response = await run(inFlight);
     expect(response.status).toBe(200);
     expect(response.config.headers.Authorization).toBe(`Bearer ${second.accessToken}`);
     expect(sim.stats.api401).toBe(1);
@@ -51,14 +53,13 @@ describe('onelogin same-token reuse', () => {
 
   test('a rotation stalls requests for one token call at most, and only while it swaps', async () => {
     const { sim, tokens, api } = await rig('onelogin', { tokenLifetimeSeconds: 4, latencyMs: 1_000 });
-    await tokens.getToken();
+    await run(tokens.getToken());
     const durations: number[] = [];
-    const until = Date.now() + 5_000;
-    while (Date.now() < until) {
+    while (fake.now().elapsed() < 6_000) {
       const started = performance.now();
-      expect((await api.get('/api/2/users')).status).toBe(200);
+      expect((await run(api.get('/api/2/users'))).status).toBe(200);
       durations.push(performance.now() - started);
-      await sleep(50);
+      await fake.now().advance(50, 10);
     }
     const rotations = sim.stats.revokeCalls;
     expect(rotations).toBeGreaterThanOrEqual(1);
@@ -76,11 +77,11 @@ describe('onelogin same-token reuse', () => {
     const tokens = new TokenManager({ provider: naive });
     track(() => tokens.dispose());
     const events = record(tokens);
-    await tokens.getToken();
-    await sleep(4_500);
+    await run(tokens.getToken());
+    await fake.now().advance(4_500, 10);
     // Without the guard the refresh timer would fire again at once, thousands of times.
     expect(sim.stats.tokenCalls).toBeLessThanOrEqual(8);
-    expect(await tokens.getToken()).toEqual(expect.any(String));
+    expect(await run(tokens.getToken())).toEqual(expect.any(String));
     expect(events.error.filter((e) => e.code !== 'invalid_response')).toEqual([]);
   });
 });

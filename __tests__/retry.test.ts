@@ -1,10 +1,14 @@
-// Behaviour 3: retries with p-retry, retry hints honoured, bad credentials never retried, no
-// failure cached, and a failed background refresh that keeps the service running.
-import { TokenError } from '../src';
+// Retries with p-retry, retry hints honoured, bad credentials never retried, no
+// failure cached, and a failed background refresh that keeps the service running. In simulated
+// time: pauses are measured exactly, not waited out.
+import { TokenError, TokenManager } from '../src';
 import { retryAfterMs } from '../src/transport/retry-after';
-import { DIALECTS, cleanup, rig, settle, sleep } from './helpers/setup';
+import { useFakeTime } from './helpers/fake-time';
+import { DIALECTS, cleanup, rig, settle } from './helpers/setup';
 
-afterEach(cleanup);
+const fake = useFakeTime(cleanup);
+const run = <T>(promise: Promise<T>) => fake.now().run(promise, 120_000, 10);
+const gapsOf = (at: number[]) => at.slice(1).map((time, i) => time - at[i]!);
 
 describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   test('5xx answers and dropped connections are retried until a token comes', async () => {
@@ -12,7 +16,7 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
     sim.failNext(2, 500);
     sim.failNext(1, 'reset');
     sim.failNext(1, 503);
-    await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+    await expect(run(tokens.getToken())).resolves.toEqual(expect.any(String));
     expect(sim.stats.tokenCalls).toBe(5);
     expect(events.error).toHaveLength(0); // the refresh as a whole succeeded
   });
@@ -20,15 +24,17 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   test('a 429 waits at least as long as the retry header says', async () => {
     const { sim, tokens } = await rig(dialect);
     sim.failNext(1, { rateLimitSeconds: 1 });
-    await tokens.getToken();
+    await run(tokens.getToken());
     const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
     expect(sim.stats.tokenCalls).toBe(2);
-    expect(second! - first!).toBeGreaterThanOrEqual(950);
+    expect(second! - first!).toBeGreaterThanOrEqual(1_000);
+    // CrowdStrike's hint is a whole Unix second (rounded up): up to 2 s; not a back-off on top.
+    expect(second! - first!).toBeLessThanOrEqual(2_020);
   });
 
   test('bad credentials are not retried and reject at once with invalid_credentials', async () => {
     const { sim, tokens } = await rig(dialect, {}, { clientSecret: 'not-the-secret-at-all' });
-    const outcome = await settle(tokens.getToken());
+    const outcome = await run(settle(tokens.getToken()));
     expect(outcome.ok).toBe(false);
     const error = (outcome as { error: TokenError }).error;
     expect(error).toBeInstanceOf(TokenError);
@@ -42,78 +48,70 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   test('a failure is never cached: the next call after a failed refresh tries again', async () => {
     const { sim, tokens, events } = await rig(dialect, {}, { retry: { retries: 1, minTimeout: 10, maxTimeout: 10 } });
     sim.failNext(2, 500);
-    const failed = await settle(tokens.getToken());
+    const failed = await run(settle(tokens.getToken()));
     expect(failed.ok).toBe(false);
     expect((failed as { error: TokenError }).error.code).toBe('server_error');
     expect(events.error.map((e) => e.code)).toEqual(['server_error']);
-    await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+    await expect(run(tokens.getToken())).resolves.toEqual(expect.any(String));
     expect(sim.stats.tokenCalls).toBe(3);
   });
 
   test('a failed background refresh emits error, keeps serving the valid token, and succeeds before expiry', async () => {
     // One retry 20 ms apart within the refresh; the next refresh within a back-off step (1 s) or
-    // half the token's remaining life, whichever is sooner (here about 0.8 s after the failure).
+    // half the token's remaining life, whichever is sooner (here 0.5 s after the failure).
     const { sim, tokens, api, events } = await rig(dialect, { tokenLifetimeSeconds: 4 }, { retry: { retries: 1, minTimeout: 20, maxTimeout: 1_000, randomize: false } });
-    const first = await tokens.getToken();
+    const first = await run(tokens.getToken());
     const issued = events.refresh[0]!.token;
     // The whole first background refresh (2 attempts) fails. OneLogin revokes before it fetches;
     // a failed revoke is what leaves its old token alive (a failed fetch after a revoke cannot).
-    if (dialect === 'onelogin') sim.failNextRevoke(2, 500);
-    else sim.failNext(2, 500);
-    await sleep(2_300);
+    const failNext = dialect === 'onelogin' ? sim.failNextRevoke.bind(sim) : sim.failNext.bind(sim);
+    failNext(2, 500);
+    await fake.now().advance(2_300, 10);
     expect(events.error.map((e) => e.code)).toEqual(['server_error']);
-    expect(await tokens.getToken()).toBe(first); // still valid, still served
-    expect((await api.get('/x')).status).toBe(200);
-    await sleep(1_200);
+    expect(await run(tokens.getToken())).toBe(first); // still valid, still served
+    expect((await run(api.get('/x'))).status).toBe(200);
+    await fake.now().advance(1_200, 10);
     expect(events.refresh.map((e) => e.reason)).toEqual(['initial', 'scheduled']);
-    expect(events.refresh[1]!.token.issuedAt).toBeLessThan(issued.expiresAt);
-    expect(await tokens.getToken()).not.toBe(first);
+    expect(events.refresh[1]!.token.issuedAt).toBeLessThan(issued.expiresAt - 1_000); // before its margin
+    expect(await run(tokens.getToken())).not.toBe(first);
     expect(sim.stats.expiredTokenSends).toBe(0);
   });
 });
 
 test('the back-off grows exponentially, with jitter', async () => {
-  // p-retry multiplies each delay by (1 + Math.random()) when randomize is on: pin it at 1.5.
-  const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
-  try {
-    const { sim, tokens } = await rig('oauth2', {}, { retry: { retries: 4, minTimeout: 100, factor: 2, maxTimeout: 10_000, randomize: true } });
-    sim.failNext(4, 500);
-    await tokens.getToken();
-    const at = sim.stats.tokenCallLog.map((call) => call.at);
-    const gaps = at.slice(1).map((time, i) => time - at[i]!);
-    expect(gaps).toHaveLength(4);
-    gaps.forEach((gap, i) => {
-      expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i - 5); // 150, 300, 600, 1200 ms
-      expect(gap).toBeLessThan(150 * 2 ** i + 200);
-    });
-    expect(random).toHaveBeenCalled();
-  } finally {
-    random.mockRestore();
-  }
+  // Each pause is minTimeout * factor^n * (1 + random): the random source pinned at 0.5.
+  const { sim, tokens } = await rig('oauth2', {}, { random: () => 0.5, retry: { retries: 4, minTimeout: 100, factor: 2, maxTimeout: 10_000, randomize: true } });
+  sim.failNext(4, 500);
+  await run(tokens.getToken());
+  const gaps = gapsOf(sim.stats.tokenCallLog.map((call) => call.at));
+  expect(gaps).toHaveLength(4);
+  gaps.forEach((gap, i) => {
+    expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i); // 150, 300, 600, 1200 ms
+    expect(gap).toBeLessThanOrEqual(150 * 2 ** i + 20);
+  });
 });
 
 test('refreshes that keep failing wait longer and longer, even with callers waiting', async () => {
   const { sim, api } = await rig('oauth2', {}, { clientSecret: 'wrong-secret-to-fail', retry: { minTimeout: 150, maxTimeout: 5_000 } });
-  const until = Date.now() + 2_500;
-  while (Date.now() < until) {
-    await settle(api.get('/x'));
-    await sleep(20);
+  const time = fake.now();
+  while (time.elapsed() < 2_500) {
+    await run(settle(api.get('/x')));
+    await time.advance(20, 10);
   }
   const at = sim.stats.tokenCallLog.map((call) => call.at);
-  const gaps = at.slice(1).map((time, i) => time - at[i]!);
   // At least 150, 300, 600, 1200 ms apart: not a call every 150 ms (that would be ~16 calls).
   expect(at.length).toBeGreaterThanOrEqual(4);
-  expect(at.length).toBeLessThanOrEqual(6);
-  gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i - 5));
+  expect(at.length).toBeLessThanOrEqual(5);
+  gapsOf(at).forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(150 * 2 ** i));
 });
 
 test('onelogin: a 429 from the revoke endpoint holds the next rotation attempt back too', async () => {
   const { sim, tokens } = await rig('onelogin', {}, { retry: { retries: 1, minTimeout: 10, maxTimeout: 10 } });
-  await tokens.getToken();
+  await run(tokens.getToken());
   sim.failNextRevoke(1, { rateLimitSeconds: 1 });
   const started = Date.now();
-  await tokens.refresh(); // revoke (429), wait out the hint, revoke, fetch
-  expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  await run(tokens.refresh()); // revoke (429), wait out the hint, revoke, fetch
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   expect(sim.stats.revokeCalls).toBe(2);
 });
 
@@ -131,7 +129,7 @@ test('retry options: an undefined value means the default, and a throwing onFail
     },
   });
   sim.failNext(2, 500);
-  await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+  await expect(run(tokens.getToken())).resolves.toEqual(expect.any(String));
   expect(sim.stats.tokenCalls).toBe(3);
   expect(called).toBe(2);
 });
@@ -140,7 +138,7 @@ describe('why a token could not be had', () => {
   test('crowdstrike: an IP allowlist refusal is forbidden, not bad credentials, and is not retried', async () => {
     const { sim, tokens } = await rig('crowdstrike');
     sim.denyAccess = true;
-    const outcome = await settle(tokens.getToken());
+    const outcome = await run(settle(tokens.getToken()));
     expect((outcome as { error: TokenError }).error.code).toBe('forbidden');
     expect((outcome as { error: TokenError }).error.providerMessage).toBe('access denied, authorization failed');
     expect(sim.stats.tokenCalls).toBe(1);
@@ -149,7 +147,7 @@ describe('why a token could not be had', () => {
   test('a 429 that outlasts the retries rejects with rate_limited and the wait the server asked for', async () => {
     const { sim, tokens } = await rig('oauth2', {}, { retry: { retries: 0 } });
     sim.failNext(1, { rateLimitSeconds: 30 });
-    const outcome = await settle(tokens.getToken());
+    const outcome = await run(settle(tokens.getToken()));
     const error = (outcome as { error: TokenError }).error;
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfterMs).toBe(30_000);
@@ -159,14 +157,31 @@ describe('why a token could not be had', () => {
   test('the next caller after a 429 waits for the hint instead of calling at once', async () => {
     const { sim, tokens } = await rig('crowdstrike', {}, { retry: { retries: 0 } });
     sim.failNext(1, { rateLimitSeconds: 1 });
-    await settle(tokens.getToken());
-    await tokens.getToken();
+    await run(settle(tokens.getToken()));
+    await run(tokens.getToken());
     const [first, second] = sim.stats.tokenCallLog.map((call) => call.at);
-    expect(second! - first!).toBeGreaterThanOrEqual(950);
+    expect(second! - first!).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test('an OAuth 2.0 error code is kept as oauthError; an unexpected throw is internal, not the server', async () => {
+    const { sim, tokens } = await rig('oauth2', {}, { retry: { retries: 0 } });
+    sim.failNext(1, { status: 400, body: JSON.stringify({ error: 'invalid_scope', error_description: 'no such scope' }) });
+    const scope = (await run(settle(tokens.getToken()))) as { error: TokenError };
+    expect(scope.error).toMatchObject({ code: 'forbidden', oauthError: 'invalid_scope', providerMessage: 'invalid_scope: no such scope' });
+    const broken = { ...sim, name: 'broken', baseUrl: undefined, identity: 'broken', fetchToken: () => Promise.reject(new RangeError('detail-that-must-not-show-0451')) };
+    const manager = new TokenManager({ provider: broken, retry: { retries: 0 } });
+    manager.on('error', () => undefined);
+    const outcome = (await run(settle(manager.getToken()))) as { error: TokenError };
+    expect(outcome.error.code).toBe('internal');
+    expect(outcome.error.message).toMatch(/unexpected RangeError/);
+    expect(outcome.error.message).not.toMatch(/detail-that-must-not-show/);
+    expect(outcome.error.retryable).toBe(false);
+    await run(manager.dispose());
   });
 });
 
 describe('retry hints', () => {
+
   const now = Date.parse('2026-11-22T12:00:00Z');
 
   test('CrowdStrike X-Ratelimit-Retryafter is Unix seconds, measured on the server clock', () => {

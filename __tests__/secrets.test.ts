@@ -1,4 +1,4 @@
-// Behaviour 8: the client secret and access tokens never show in errors, events or the manager.
+// The client secret and access tokens never show in errors, events or the manager.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';

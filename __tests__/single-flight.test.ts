@@ -1,4 +1,4 @@
-// Behaviour 1: however many callers, one token request.
+// However many callers, one token request.
 import { DIALECTS, axios, cleanup, rig } from './helpers/setup';
 
 afterEach(cleanup);

@@ -1,4 +1,4 @@
-// Issue 9, item 1: a shared store never hands one tenant another's token. Client ids are not
+// A shared store never hands one tenant another's token. Client ids are not
 // secret: only a holder of the client secret can find, read or forge a stored token. Real Redis,
 // real simulators on loopback.
 import type Redis from 'ioredis';

@@ -14,11 +14,33 @@ export interface FakeTime {
   elapsed(): number;
   /** Let `ms` of simulated time pass in steps, with real I/O in between. */
   advance(ms: number, stepMs?: number): Promise<void>;
+  /** Advance until `promise` settles (at most `limitMs`), then its value or its error. */
+  run<T>(promise: Promise<T>, limitMs?: number, stepMs?: number): Promise<T>;
   /** Let real I/O run with the clock standing still, until `done()` (or a few hundred turns). */
   settle(done: () => boolean): Promise<void>;
   /** Advance until `done()` (checked after every step) or `limitMs` have passed; the simulated ms it took. */
   until(done: () => boolean, limitMs: number, stepMs?: number): Promise<number>;
   uninstall(): void;
+}
+
+/**
+ * Install simulated time for one test file: `beforeEach` installs, `afterEach` runs `teardown`
+ * (the rig's cleanup, say) with the clock moving, then uninstalls. The current FakeTime is `now()`.
+ */
+export function useFakeTime(teardown: () => Promise<void>): { readonly now: () => FakeTime } {
+  let current: FakeTime | undefined;
+  beforeEach(() => {
+    current = installFakeTime();
+  });
+  afterEach(async () => {
+    try {
+      await current!.run(teardown(), 30_000);
+    } finally {
+      current!.uninstall();
+      current = undefined;
+    }
+  });
+  return { now: () => current! };
 }
 
 export function installFakeTime(start = Date.parse('2026-01-05T00:00:00Z')): FakeTime {
@@ -34,6 +56,14 @@ export function installFakeTime(start = Date.parse('2026-01-05T00:00:00Z')): Fak
     elapsed: () => clock.now - origin,
     async advance(ms, stepMs = 50) {
       for (let left = ms; left > 0; left -= stepMs) await step(Math.min(stepMs, left));
+    },
+    async run(promise, limitMs = 120_000, stepMs = 50) {
+      const outcome = watch(promise);
+      const from = clock.now;
+      while (!outcome.done && clock.now - from < limitMs) await step(stepMs);
+      if (!outcome.done) throw new Error(`still pending after ${limitMs} simulated ms`);
+      if ('error' in outcome && outcome.error !== undefined) throw outcome.error;
+      return outcome.value as never;
     },
     async settle(done) {
       for (let turn = 0; turn < 500 && !done(); turn++) await realTurn();

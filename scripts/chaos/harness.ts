@@ -121,7 +121,7 @@ function send(rig: Rig, traffic: Traffic, elapsed: () => number, pending: Set<Pr
 
 export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
   const wallStart = process.hrtime.bigint();
-  Math.random = seeded(plan.seed); // p-retry's jitter
+  const random = seeded(plan.seed); // every manager's jitter, from one seeded stream
   let unhandledRejections = 0;
   const onUnhandled = () => void unhandledRejections++;
   process.on('unhandledRejection', onUnhandled);
@@ -135,7 +135,7 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
     const sim = await startSimulator({ dialect: provider.dialect, ...(provider.serverClockOffsetMs !== undefined && { clockOffsetMs: provider.serverClockOffsetMs }) });
     const down = (at: number) => provider.outages.some(([start, end]) => at >= start && at < end);
     sim.setFaultPolicy((call) => (down(elapsed()) ? 'reset' : provider.faults?.(call, elapsed())));
-    const manager = new TokenManager({ provider: providerFor(sim) });
+    const manager = new TokenManager({ provider: providerFor(sim), random });
     const api = axios.create({ maxRedirects: 0 });
     manager.attach(api);
     const rig: Rig = { dialect: provider.dialect, sim, manager, api };
