@@ -7,7 +7,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 const SRC = join(__dirname, '..', 'src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 }
 
 /** Every module a source file imports: relative ones as paths under src/, packages by name. */
@@ -29,14 +31,20 @@ test.each([
   ['integrations/', ['providers/', 'testing/', 'redis/', 'manager', 'transport/']],
   ['redis/', ['integrations/', 'providers/', 'testing/', 'manager', 'transport/']],
 ])('%s imports nothing from the layers it must not know', (layer, forbidden) => {
-  const crossings = under(layer).flatMap(({ file, imports }) => imports.filter((spec) => forbidden.some((prefix) => spec === prefix || spec.startsWith(prefix))).map((spec) => `${file} -> ${spec}`));
+  const crossings = under(layer).flatMap(({ file, imports }) =>
+    imports.filter((spec) => forbidden.some((prefix) => spec === prefix || spec.startsWith(prefix))).map((spec) => `${file} -> ${spec}`),
+  );
   expect(crossings).toEqual([]);
 });
 
 test('only the simulator imports from testing/, and the simulator imports nothing of the client (a client bug must show in its tests)', () => {
-  const outside = all.filter(({ file }) => !file.startsWith('testing/')).flatMap(({ file, imports }) => imports.filter((spec) => spec.startsWith('testing/')).map((spec) => `${file} -> ${spec}`));
+  const outside = all
+    .filter(({ file }) => !file.startsWith('testing/'))
+    .flatMap(({ file, imports }) => imports.filter((spec) => spec.startsWith('testing/')).map((spec) => `${file} -> ${spec}`));
   expect(outside).toEqual([]);
-  const client = under('testing/').flatMap(({ file, imports }) => imports.filter((spec) => !spec.startsWith('testing/') && !spec.startsWith('node:')).map((spec) => `${file} -> ${spec}`));
+  const client = under('testing/').flatMap(({ file, imports }) =>
+    imports.filter((spec) => !spec.startsWith('testing/') && !spec.startsWith('node:')).map((spec) => `${file} -> ${spec}`),
+  );
   expect(client).toEqual([]);
 });
 

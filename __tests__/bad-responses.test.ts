@@ -29,7 +29,11 @@ const CASES: [string, { body: string; contentType?: string; status?: number }, R
 describe.each(DIALECTS)('%s: bad token responses', (dialect) => {
   test.each(CASES)('%s is invalid_response with a message that says so', async (_name, raw, says) => {
     const { sim, api } = await rig(dialect);
-    sim.failNext(1, { status: raw.status ?? (dialect === 'crowdstrike' ? 201 : 200), body: raw.body, ...(raw.contentType && { contentType: raw.contentType }) });
+    sim.failNext(1, {
+      status: raw.status ?? (dialect === 'crowdstrike' ? 201 : 200),
+      body: raw.body,
+      ...(raw.contentType && { contentType: raw.contentType }),
+    });
     const outcome = await settle(api.get('/devices/queries/devices/v1'));
     const error = (outcome as { error: TokenError }).error;
     expect(error).toBeInstanceOf(TokenError);

@@ -11,7 +11,8 @@ import type { BenchResults } from '../bench/run';
 const run = promisify(execFile);
 let out: string;
 let results: BenchResults;
-const row = (figure: string, contender: string) => results.results.find((r) => r.figure === figure && r.contender === contender) as unknown as Record<string, number>;
+const row = (figure: string, contender: string) =>
+  results.results.find((r) => r.figure === figure && r.contender === contender) as unknown as Record<string, number>;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'tokenwarden-bench-'));

@@ -65,10 +65,13 @@ describe('the interceptors', () => {
   test('the redaction placeholder is never sent: a re-sent error config carries our token only where it may go', async () => {
     const failing = createServer((_req, res) => void res.writeHead(503).end());
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-    track(() => new Promise<void>((resolve) => {
-      failing.close(() => resolve());
-      failing.closeAllConnections();
-    }));
+    track(
+      () =>
+        new Promise<void>((resolve) => {
+          failing.close(() => resolve());
+          failing.closeAllConnections();
+        }),
+    );
     const flaky = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
     const elsewhere = await echoServer();
     const { api } = await rig('oauth2', {}, { allowedOrigins: [flaky] });
@@ -81,7 +84,11 @@ describe('the interceptors', () => {
     await api.get(`${elsewhere.url}/copied`, { headers: { Authorization: config.headers['Authorization'] as string } });
     // And from an instance without us attached, the config carries no header either.
     await axios.request({ ...(config as object), url: `${elsewhere.url}/plain`, baseURL: undefined });
-    expect(elsewhere.seen.map((s) => [s.path, s.authorization])).toEqual([['/resent', undefined], ['/copied', undefined], ['/plain', undefined]]);
+    expect(elsewhere.seen.map((s) => [s.path, s.authorization])).toEqual([
+      ['/resent', undefined],
+      ['/copied', undefined],
+      ['/plain', undefined],
+    ]);
   });
 
   test('url: new URL(...) works as with bare axios, and the bearer still goes only to the API', async () => {
@@ -197,10 +204,13 @@ describe('store and lifecycle', () => {
   test('onelogin: a failed revoke of a token the API refused is tried again, not taken as done', async () => {
     const refusing = createServer((_req, res) => void res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}'));
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    track(() => new Promise<void>((resolve) => {
-      refusing.close(() => resolve());
-      refusing.closeAllConnections();
-    }));
+    track(
+      () =>
+        new Promise<void>((resolve) => {
+          refusing.close(() => resolve());
+          refusing.closeAllConnections();
+        }),
+    );
     const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
     const { sim, tokens, api } = await rig('onelogin', {}, { allowedOrigins: [url] });
     const old = await tokens.getToken();
@@ -237,10 +247,25 @@ describeWithRedis('store corners on a real Redis', () => {
 
 describe('options', () => {
   test.each([
-    ['refreshWindow', () => new TokenManager({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }), refreshWindow: 1 } as never), 'refreshWindow', /did you mean refreshWindowMs\?/],
-    ['retry.retry', () => new TokenManager({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }), retry: { retry: 2 } } as never), 'retry.retry', /did you mean retry\.retries\?/],
+    [
+      'refreshWindow',
+      () => new TokenManager({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }), refreshWindow: 1 } as never),
+      'refreshWindow',
+      /did you mean refreshWindowMs\?/,
+    ],
+    [
+      'retry.retry',
+      () => new TokenManager({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }), retry: { retry: 2 } } as never),
+      'retry.retry',
+      /did you mean retry\.retries\?/,
+    ],
     ['clientSecrt', () => crowdstrike({ clientId: 'a', clientSecret: 'b', clientSecrt: 'c' } as never), 'clientSecrt', /did you mean clientSecret\?/],
-    ['resource', () => clientCredentials({ tokenUrl: 'https://a.example/token', clientId: 'a', clientSecret: 'b', resource: 'https://api' } as never), 'resource', /unknown option "resource"/],
+    [
+      'resource',
+      () => clientCredentials({ tokenUrl: 'https://a.example/token', clientId: 'a', clientSecret: 'b', resource: 'https://api' } as never),
+      'resource',
+      /unknown option "resource"/,
+    ],
     ['subdomian', () => onelogin({ clientId: 'a', clientSecret: 'b', subdomian: 'acme' } as never), 'subdomian', /did you mean subdomain\?/],
     ['redis encrypt', () => redisStore({ client: { get() {}, eval() {} }, encrypt: true } as never), 'encrypt', /unknown option "encrypt"/],
   ])('an unknown option (%s) is a ConfigError naming it and the closest valid one', (_name, make, option, says) => {
@@ -270,7 +295,9 @@ describe('options', () => {
   test('scope may be an array of scopes: sent space-joined', async () => {
     const sim = await startSimulator({ dialect: 'oauth2' });
     track(() => sim.close());
-    const tokens = new TokenManager({ provider: clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, scope: ['devices:read', 'hosts:write'] }) });
+    const tokens = new TokenManager({
+      provider: clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, scope: ['devices:read', 'hosts:write'] }),
+    });
     track(() => tokens.dispose());
     const events = record(tokens);
     await tokens.getToken();

@@ -71,7 +71,10 @@ test('an endpoint that never answers is given up after refreshTimeoutMs, not aft
 
 test('a retry.onFailedAttempt that never settles holds nothing up: the refresh meets its deadline, dispose finishes', async () => {
   sim.setFaultPolicy(() => 500);
-  const tokens = manager({ refreshTimeoutMs: 5_000, retry: { retries: 100, minTimeout: 100, maxTimeout: 100, onFailedAttempt: () => new Promise<void>(() => undefined) } });
+  const tokens = manager({
+    refreshTimeoutMs: 5_000,
+    retry: { retries: 100, minTimeout: 100, maxTimeout: 100, onFailedAttempt: () => new Promise<void>(() => undefined) },
+  });
   const waiting = watch(tokens.getToken());
   const took = await time.until(() => waiting.done, 20_000);
   expect(codeOf(waiting.error)).toBe('timeout');

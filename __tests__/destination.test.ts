@@ -1,7 +1,11 @@
 // The one rule for where the bearer may go, as a pure function (both integrations use it).
 import { Destinations, destinationOf, type Origins } from '../src/integrations/destination';
 
-const origins: Origins = { apiBase: 'https://api.example.com/v2', allowed: ['https://api.example.com', 'https://extra.example.org:8443'], own: 'https://own.example.net' };
+const origins: Origins = {
+  apiBase: 'https://api.example.com/v2',
+  allowed: ['https://api.example.com', 'https://extra.example.org:8443'],
+  own: 'https://own.example.net',
+};
 
 test.each<[string, string, string | undefined, boolean, ReturnType<typeof destinationOf>]>([
   ['a relative URL without a base goes to the API', '/things', undefined, false, 'api'],

@@ -151,7 +151,7 @@ describe('a script that disposes its manager exits on its own', () => {
     ['after normal use', 'idle', () => undefined],
     ['when disposed during a token call', 'during-refresh', () => (sim.latencyMs = 1_000)],
     ['when disposed during a retry back-off', 'during-backoff', () => sim.failNext(50, 500)],
-    ['even without dispose: the refresh timer is unref\'d', 'no-dispose', () => undefined],
+    ["even without dispose: the refresh timer is unref'd", 'no-dispose', () => undefined],
   ])('%s', async (_name, scenario, arrange) => {
     arrange();
     const { code, exitLagMs, stderr } = await runScript(scenario);

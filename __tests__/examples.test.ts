@@ -4,15 +4,19 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 describe('examples', () => {
-  test.each(EXAMPLES)('%s runs, talks to the API with a token, revokes it, and exits by itself', async (name) => {
-    const run = await runExample(name);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stats.tokenCalls).toBe(1);
-    expect(run.stats.apiOk).toBeGreaterThanOrEqual(1);
-    expect(run.stats.revokeCalls).toBe(1);
-    expect(run.stats.expiredTokenSends).toBe(0);
-  }, 45_000);
+  test.each(EXAMPLES)(
+    '%s runs, talks to the API with a token, revokes it, and exits by itself',
+    async (name) => {
+      const run = await runExample(name);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stats.tokenCalls).toBe(1);
+      expect(run.stats.apiOk).toBeGreaterThanOrEqual(1);
+      expect(run.stats.revokeCalls).toBe(1);
+      expect(run.stats.expiredTokenSends).toBe(0);
+    },
+    45_000,
+  );
 });
 
 test('npm run demo: steady traffic, a revocation replayed, a clean summary', async () => {

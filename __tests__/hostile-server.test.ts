@@ -90,10 +90,13 @@ async function endpoint(reply: (res: import('node:http').ServerResponse) => void
     req.on('end', () => reply(res));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  track(() => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  }));
+  track(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
 }
 

@@ -19,7 +19,15 @@ test('10,000 refresh cycles with 100 axios instances attached and detached: heap
     timeout: 120_000,
   });
   const result = JSON.parse(stdout) as {
-    cycles: number; refreshes: number; requests: number; heapGrowthBytes: number; attachedBefore: number; guards: number; responseInterceptors: number; listeners: number; interceptors: number;
+    cycles: number;
+    refreshes: number;
+    requests: number;
+    heapGrowthBytes: number;
+    attachedBefore: number;
+    guards: number;
+    responseInterceptors: number;
+    listeners: number;
+    interceptors: number;
   };
   expect(result.cycles).toBe(10_000);
   expect(result.refreshes).toBe(10_001); // the first token and one per cycle

@@ -167,7 +167,12 @@ describe('a program passing its axios instances type-checks against the built pa
 
 /** What scenarios.cjs must print for a request that rejects. */
 const rejection = (judged: { tokenError?: boolean; axiosError?: boolean; canceled?: boolean; isCancel?: boolean; code: string; status?: number }) => ({
-  tokenError: false, axiosError: false, canceled: false, isCancel: false, status: null, ...judged,
+  tokenError: false,
+  axiosError: false,
+  canceled: false,
+  isCancel: false,
+  status: null,
+  ...judged,
 });
 
 const expected = {

@@ -50,24 +50,35 @@ describe('refresh decision (pure)', () => {
   test('property: the decision moves one way only as time passes', () => {
     const order = { use: 0, refresh: 1, 'must-refresh': 2 } as const;
     fc.assert(
-      fc.property(fc.integer({ min: 1_000, max: 10 * 86_400_000 }), fc.nat({ max: 3_600_000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (lifetime, window, a, b) => {
-        const p = { refreshWindowMs: window };
-        const [early, late] = a > b ? [a, b] : [b, a];
-        return order[decide(early * lifetime, lifetime, p)] <= order[decide(late * lifetime, lifetime, p)];
-      }),
+      fc.property(
+        fc.integer({ min: 1_000, max: 10 * 86_400_000 }),
+        fc.nat({ max: 3_600_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (lifetime, window, a, b) => {
+          const p = { refreshWindowMs: window };
+          const [early, late] = a > b ? [a, b] : [b, a];
+          return order[decide(early * lifetime, lifetime, p)] <= order[decide(late * lifetime, lifetime, p)];
+        },
+      ),
       { numRuns: 5_000 },
     );
   });
 
   test('property: a token is never usable past expiry minus the margin, and always before its refresh point', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1_000, max: 10 * 86_400_000 }), fc.nat({ max: 3_600_000 }), fc.integer({ min: -86_400_000, max: 10 * 86_400_000 }), (lifetime, window, remaining) => {
-        const p = { refreshWindowMs: window };
-        const verdict = decide(remaining, lifetime, p);
-        if (remaining <= safetyMarginMs(lifetime)) return verdict === 'must-refresh';
-        if (remaining > refreshLeadMs(lifetime, p)) return verdict === 'use';
-        return verdict === 'refresh';
-      }),
+      fc.property(
+        fc.integer({ min: 1_000, max: 10 * 86_400_000 }),
+        fc.nat({ max: 3_600_000 }),
+        fc.integer({ min: -86_400_000, max: 10 * 86_400_000 }),
+        (lifetime, window, remaining) => {
+          const p = { refreshWindowMs: window };
+          const verdict = decide(remaining, lifetime, p);
+          if (remaining <= safetyMarginMs(lifetime)) return verdict === 'must-refresh';
+          if (remaining > refreshLeadMs(lifetime, p)) return verdict === 'use';
+          return verdict === 'refresh';
+        },
+      ),
       { numRuns: 10_000 },
     );
   });

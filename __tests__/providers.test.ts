@@ -26,7 +26,11 @@ describe('crowdstrike region autodiscovery', () => {
   ])('credentials of %s: discover, revoke the discovery token at home, fetch there, send API calls there', async (_name, header) => {
     const home = parseCloud(header)!;
     const sim = await clouds(['us-1', home], header);
-    const provider = crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls: { 'us-1': sim.urlFor('us-1'), [home]: sim.urlFor(home) } });
+    const provider = crowdstrike({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      cloudUrls: { 'us-1': sim.urlFor('us-1'), [home]: sim.urlFor(home) },
+    });
     const tokens = manage(provider);
     const events = record(tokens);
     expect(provider.cloud).toBeUndefined();
@@ -123,7 +127,16 @@ describe('oauth2 client authentication', () => {
   test.each(['client_secret_basic', 'client_secret_post'] as const)('%s works, with scope and special characters', async (authMethod) => {
     const sim = await startSimulator({ dialect: 'oauth2', clientId: 'svc:reporting@example', clientSecret: 'p&ss=w:rd+/x' });
     track(() => sim.close());
-    const tokens = manage(clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, scope: 'read write', authMethod, revocationUrl: sim.revokeUrl }));
+    const tokens = manage(
+      clientCredentials({
+        tokenUrl: sim.tokenUrl,
+        clientId: sim.clientId,
+        clientSecret: sim.clientSecret,
+        scope: 'read write',
+        authMethod,
+        revocationUrl: sim.revokeUrl,
+      }),
+    );
     const events = record(tokens);
     await tokens.getToken();
     expect(events.refresh[0]!.token.scope).toBe('read write');
@@ -153,12 +166,22 @@ describe('bad options get a ConfigError that names the option and says what to f
     ['bad retry', () => new TokenManager({ provider, retry: { retries: -2 } }), 'retry.retries', /non-negative/],
     ['empty secret', () => crowdstrike({ clientId: 'a', clientSecret: '' }), 'clientSecret', /clientSecret is required/],
     ['secret with a newline', () => crowdstrike({ clientId: 'a', clientSecret: 'abc\n' }), 'clientSecret', /leading or trailing whitespace/],
-    ['unknown cloud', () => crowdstrike({ clientId: 'a', clientSecret: 'b', cloud: 'mars-1' as never }), 'cloud', /one of us-1/],
+    ['unknown cloud', () => crowdstrike({ clientId: 'a', clientSecret: 'b', cloud: 'mars-1' }), 'cloud', /one of us-1/],
     ['bad cloudUrls key', () => crowdstrike({ clientId: 'a', clientSecret: 'b', cloudUrls: { moon: 'http://x' } as never }), 'cloudUrls', /unknown cloud/],
     ['onelogin without a host', () => onelogin({ clientId: 'a', clientSecret: 'b' }), 'subdomain', /give subdomain/],
     ['token URL not http', () => clientCredentials({ tokenUrl: 'ftp://x/token', clientId: 'a', clientSecret: 'b' }), 'tokenUrl', /http\(s\) URL/],
-    ['credentials in a URL', () => clientCredentials({ tokenUrl: 'https://u:p@x/token', clientId: 'a', clientSecret: 'b' }), 'tokenUrl', /must not contain credentials/],
-    ['bad authMethod', () => clientCredentials({ tokenUrl: 'https://x/token', clientId: 'a', clientSecret: 'b', authMethod: 'jwt' as never }), 'authMethod', /client_secret_basic/],
+    [
+      'credentials in a URL',
+      () => clientCredentials({ tokenUrl: 'https://u:p@x/token', clientId: 'a', clientSecret: 'b' }),
+      'tokenUrl',
+      /must not contain credentials/,
+    ],
+    [
+      'bad authMethod',
+      () => clientCredentials({ tokenUrl: 'https://x/token', clientId: 'a', clientSecret: 'b', authMethod: 'jwt' as never }),
+      'authMethod',
+      /client_secret_basic/,
+    ],
   ])('%s', (_name, make, option, says) => {
     let thrown: unknown;
     try {

@@ -106,7 +106,9 @@ test('dispose while requests and refreshes race it from many sides: all settle, 
   const results = await allSettle(pending);
   // Each failure is ours (disposed, aborted...) or a replay the API refused again: every live token
   // was revoked at once, so a request replayed with the then-current token met a 401 twice.
-  const replayRefused = (error: unknown) => (error as { config?: { tokenwardenReplayed?: boolean }; response?: { status?: number } }).config?.tokenwardenReplayed === true && (error as { response?: { status?: number } }).response?.status === 401;
+  const replayRefused = (error: unknown) =>
+    (error as { config?: { tokenwardenReplayed?: boolean }; response?: { status?: number } }).config?.tokenwardenReplayed === true &&
+    (error as { response?: { status?: number } }).response?.status === 401;
   expect(results.filter((result) => !result.ok && !replayRefused(result.error) && !(result.error instanceof TokenError))).toEqual([]);
   expect((late as { error: TokenError }).error).toBeInstanceOf(TokenError);
   expect((late as { error: TokenError }).error.code).toBe('disposed');

@@ -59,7 +59,11 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
   test('a failed background refresh emits error, keeps serving the valid token, and succeeds before expiry', async () => {
     // One retry 20 ms apart within the refresh; the next refresh within a back-off step (1 s) or
     // half the token's remaining life, whichever is sooner (here 0.5 s after the failure).
-    const { sim, tokens, api, events } = await rig(dialect, { tokenLifetimeSeconds: 4 }, { retry: { retries: 1, minTimeout: 20, maxTimeout: 1_000, randomize: false } });
+    const { sim, tokens, api, events } = await rig(
+      dialect,
+      { tokenLifetimeSeconds: 4 },
+      { retry: { retries: 1, minTimeout: 20, maxTimeout: 1_000, randomize: false } },
+    );
     const first = await run(tokens.getToken());
     const issued = events.refresh[0]!.token;
     // The whole first background refresh (2 attempts) fails. OneLogin revokes before it fetches;
@@ -80,7 +84,11 @@ describe.each(DIALECTS)('%s: token endpoint failures', (dialect) => {
 
 test('the back-off grows exponentially, with jitter', async () => {
   // Each pause is minTimeout * factor^n * (1 + random): the random source pinned at 0.5.
-  const { sim, tokens } = await rig('oauth2', {}, { random: () => 0.5, retry: { retries: 4, minTimeout: 100, factor: 2, maxTimeout: 10_000, randomize: true } });
+  const { sim, tokens } = await rig(
+    'oauth2',
+    {},
+    { random: () => 0.5, retry: { retries: 4, minTimeout: 100, factor: 2, maxTimeout: 10_000, randomize: true } },
+  );
   sim.failNext(4, 500);
   await run(tokens.getToken());
   const gaps = gapsOf(sim.stats.tokenCallLog.map((call) => call.at));
@@ -117,17 +125,21 @@ test('onelogin: a 429 from the revoke endpoint holds the next rotation attempt b
 
 test('retry options: an undefined value means the default, and a throwing onFailedAttempt does not fail the refresh', async () => {
   let called = 0;
-  const { sim, tokens } = await rig('oauth2', {}, {
-    retry: {
-      retries: undefined,
-      minTimeout: 10,
-      maxTimeout: 10,
-      onFailedAttempt: () => {
-        called++;
-        throw new Error('callback bug');
+  const { sim, tokens } = await rig(
+    'oauth2',
+    {},
+    {
+      retry: {
+        retries: undefined,
+        minTimeout: 10,
+        maxTimeout: 10,
+        onFailedAttempt: () => {
+          called++;
+          throw new Error('callback bug');
+        },
       },
     },
-  });
+  );
   sim.failNext(2, 500);
   await expect(run(tokens.getToken())).resolves.toEqual(expect.any(String));
   expect(sim.stats.tokenCalls).toBe(3);
@@ -168,7 +180,13 @@ describe('why a token could not be had', () => {
     sim.failNext(1, { status: 400, body: JSON.stringify({ error: 'invalid_scope', error_description: 'no such scope' }) });
     const scope = (await run(settle(tokens.getToken()))) as { error: TokenError };
     expect(scope.error).toMatchObject({ code: 'forbidden', oauthError: 'invalid_scope', providerMessage: 'invalid_scope: no such scope' });
-    const broken = { ...sim, name: 'broken', baseUrl: undefined, identity: 'broken', fetchToken: () => Promise.reject(new RangeError('detail-that-must-not-show-0451')) };
+    const broken = {
+      ...sim,
+      name: 'broken',
+      baseUrl: undefined,
+      identity: 'broken',
+      fetchToken: () => Promise.reject(new RangeError('detail-that-must-not-show-0451')),
+    };
     const manager = new TokenManager({ provider: broken, retry: { retries: 0 } });
     manager.on('error', () => undefined);
     const outcome = (await run(settle(manager.getToken()))) as { error: TokenError };
@@ -181,7 +199,6 @@ describe('why a token could not be had', () => {
 });
 
 describe('retry hints', () => {
-
   const now = Date.parse('2026-11-22T12:00:00Z');
 
   test('CrowdStrike X-Ratelimit-Retryafter is Unix seconds, measured on the server clock', () => {

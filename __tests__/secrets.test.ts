@@ -63,7 +63,12 @@ describe.each(DIALECTS)('%s: nothing secret in errors, events or the manager', (
     await failing(() => sim.failNext(1, { status: 200, body: `<html>${leakyToken}</html>`, contentType: 'text/html' }));
     // A server that echoes the credentials in its error message.
     const echo = `client_secret=${sim.clientSecret} auth=Basic ${basic(sim.clientId, sim.clientSecret)}`;
-    await failing(() => sim.failNext(1, { status: 400, body: JSON.stringify({ errors: [{ message: echo }], status: { message: echo }, error: 'invalid_request', error_description: echo }) }));
+    await failing(() =>
+      sim.failNext(1, {
+        status: 400,
+        body: JSON.stringify({ errors: [{ message: echo }], status: { message: echo }, error: 'invalid_request', error_description: echo }),
+      }),
+    );
 
     // A revoke that fails on dispose, and a dispose in the middle of a refresh.
     const { tokens: revoking, events: revokeEvents } = make();
@@ -87,7 +92,17 @@ describe.each(DIALECTS)('%s: nothing secret in errors, events or the manager', (
     issued.push(...healthyEvents.refresh.map((e) => e.token.accessToken));
 
     const codes = errors.map((e) => (e as TokenError).code);
-    expect(codes).toEqual(['invalid_credentials', 'rate_limited', 'server_error', 'network_error', 'invalid_response', 'invalid_response', 'invalid_response', 'forbidden', 'disposed']);
+    expect(codes).toEqual([
+      'invalid_credentials',
+      'rate_limited',
+      'server_error',
+      'network_error',
+      'invalid_response',
+      'invalid_response',
+      'invalid_response',
+      'forbidden',
+      'disposed',
+    ]);
     const echoed = errors[7] as TokenError;
     expect(echoed.providerMessage).toContain('[redacted]');
     expect(leaks([...errors, ...payloads, ...views, ...managers], [...secrets, leakyToken, ...issued])).toEqual([]);
@@ -144,10 +159,13 @@ describe('errors from an attached instance do not print the bearer', () => {
   async function failingApi(status: number) {
     const server = createServer((_req, res) => void res.writeHead(status, { 'Content-Type': 'application/json' }).end('{"message":"no"}'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    track(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
+    track(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 

@@ -30,20 +30,23 @@ describeWithRedis('tenants of one Redis', () => {
     return tokens;
   };
 
-  test.each(['crowdstrike', 'onelogin', 'oauth2'] as const)('%s: a known client id with a wrong secret gets invalid_credentials, never the stored token', async (dialect) => {
-    const sim = await startSimulator({ dialect });
-    track(() => sim.close());
-    const legitimate = make(providerFor(sim));
-    const token = await legitimate.getToken();
-    const intruder = make(providerFor(sim, { clientSecret: 'guessed-wrong-secret' }));
-    const outcome = await settle(intruder.getToken());
-    expect(outcome.ok).toBe(false);
-    expect((outcome as { error: TokenError }).error.code).toBe('invalid_credentials');
-    expect(sim.stats.tokenCalls).toBe(2); // the intruder had to ask the server, and was refused
-    expect(await legitimate.getToken()).toBe(token); // and the legitimate token is untouched
-    // Its API calls with that token: none, since it never had one.
-    expect(sim.stats.apiCalls).toBe(0);
-  });
+  test.each(['crowdstrike', 'onelogin', 'oauth2'] as const)(
+    '%s: a known client id with a wrong secret gets invalid_credentials, never the stored token',
+    async (dialect) => {
+      const sim = await startSimulator({ dialect });
+      track(() => sim.close());
+      const legitimate = make(providerFor(sim));
+      const token = await legitimate.getToken();
+      const intruder = make(providerFor(sim, { clientSecret: 'guessed-wrong-secret' }));
+      const outcome = await settle(intruder.getToken());
+      expect(outcome.ok).toBe(false);
+      expect((outcome as { error: TokenError }).error.code).toBe('invalid_credentials');
+      expect(sim.stats.tokenCalls).toBe(2); // the intruder had to ask the server, and was refused
+      expect(await legitimate.getToken()).toBe(token); // and the legitimate token is untouched
+      // Its API calls with that token: none, since it never had one.
+      expect(sim.stats.apiCalls).toBe(0);
+    },
+  );
 
   test('the same in one process: a shared memoryStore keeps tenants apart too', async () => {
     const sim = await startSimulator({ dialect: 'crowdstrike' });
@@ -63,7 +66,9 @@ describeWithRedis('tenants of one Redis', () => {
     const [first, second] = [await one.getToken(), await two.getToken()];
     expect(first).not.toBe(second);
     expect(sim.stats.tokenCalls).toBe(2);
-    expect(storeKey(clientCredentials({ ...base, scope: 'a|b', audience: 'c' }))).not.toBe(storeKey(clientCredentials({ ...base, scope: 'a', audience: 'b|c' })));
+    expect(storeKey(clientCredentials({ ...base, scope: 'a|b', audience: 'c' }))).not.toBe(
+      storeKey(clientCredentials({ ...base, scope: 'a', audience: 'b|c' })),
+    );
   });
 
   test('an entry sealed under another secret, written to our key, is ignored (not an outage) and overwritten', async () => {
@@ -72,7 +77,9 @@ describeWithRedis('tenants of one Redis', () => {
     const provider = providerFor(sim);
     const ours = keyring(provider.identity, sim.clientSecret);
     // Someone who learnt our key name (KEYS *) plants a token sealed under a secret of theirs.
-    const planted = keyring(provider.identity, 'the-planters-secret').seal({ token: accessTokenOf({ accessToken: 'planted-token', tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + 600_000 }) });
+    const planted = keyring(provider.identity, 'the-planters-secret').seal({
+      token: accessTokenOf({ accessToken: 'planted-token', tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + 600_000 }),
+    });
     await shared().set(ours.key, planted, 600_000);
     const tokens = make(provider);
     const events = record(tokens);
@@ -85,7 +92,10 @@ describeWithRedis('tenants of one Redis', () => {
   });
 
   test.each([
-    ['an entry in the old (v1) format', 'tw1.AAAAAAAAAAAAAAAAAAAAAA.p' + Buffer.from('{"a":"old-token","t":"Bearer","e":9999999999999,"i":0}').toString('base64url')],
+    [
+      'an entry in the old (v1) format',
+      'tw1.AAAAAAAAAAAAAAAAAAAAAA.p' + Buffer.from('{"a":"old-token","t":"Bearer","e":9999999999999,"i":0}').toString('base64url'),
+    ],
     ['garbage', 'not a token at all'],
   ])('%s at our key is ignored and overwritten', async (_name, raw) => {
     const sim = await startSimulator({ dialect: 'crowdstrike' });
@@ -109,7 +119,9 @@ describeWithRedis('tenants of one Redis', () => {
     track(() => sim.close());
     const provider = providerFor(sim);
     const keys = keyring(provider.identity, sim.clientSecret);
-    const forever = keys.seal({ token: accessTokenOf({ accessToken: 'immortal-token', tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + 600_000 }) });
+    const forever = keys.seal({
+      token: accessTokenOf({ accessToken: 'immortal-token', tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + 600_000 }),
+    });
     await client.set(keys.key, `tw2.${forever.tag}.p${forever.sealed}`); // no PX
     const token = await make(provider).getToken();
     expect(token).not.toBe('immortal-token');
@@ -120,12 +132,21 @@ describeWithRedis('tenants of one Redis', () => {
   test('a reader of Redis without the secret learns nothing: not the token, the tenant, the scope or the API', async () => {
     const sim = await startSimulator({ dialect: 'oauth2' });
     track(() => sim.close());
-    const provider = clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, scope: 'devices:read', baseUrl: sim.url });
+    const provider = clientCredentials({
+      tokenUrl: sim.tokenUrl,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      scope: 'devices:read',
+      baseUrl: sim.url,
+    });
     const token = await make(provider).getToken();
     const names = await client.keys('*');
     const dump = (await Promise.all(names.map((name) => client.get(name)))).join('\n') + names.join('\n');
     for (const needle of [token, sim.clientId, 'devices:read', sim.url, sim.tokenUrl]) expect(dump).not.toContain(needle);
-    const decoded = dump.split(/[.\n]/).map((part) => Buffer.from(part.replace(/^[pe]/, ''), 'base64url').toString('latin1')).join('\n');
+    const decoded = dump
+      .split(/[.\n]/)
+      .map((part) => Buffer.from(part.replace(/^[pe]/, ''), 'base64url').toString('latin1'))
+      .join('\n');
     for (const needle of [token, 'devices:read', sim.url]) expect(decoded).not.toContain(needle);
   });
 
@@ -179,7 +200,8 @@ describeWithRedis('tenants of one Redis', () => {
 
   test("an entry's length says nothing of the cloud or the scope", async () => {
     const keys = keyring('identity', 'a-secret');
-    const token = (scope: string | undefined) => accessTokenOf({ accessToken: 'tok-'.padEnd(40, 'x'), tokenType: 'Bearer', issuedAt: 1, expiresAt: 2, ...(scope && { scope }) });
+    const token = (scope: string | undefined) =>
+      accessTokenOf({ accessToken: 'tok-'.padEnd(40, 'x'), tokenType: 'Bearer', issuedAt: 1, expiresAt: 2, ...(scope && { scope }) });
     const lengths = [
       keys.seal({ token: token(undefined), state: { cloud: 'us-1' } }),
       keys.seal({ token: token(undefined), state: { cloud: 'us-gov-1' } }),
@@ -206,4 +228,3 @@ describeWithRedis('tenants of one Redis', () => {
     expect(performance.now() - started).toBeGreaterThan(50);
   });
 });
-

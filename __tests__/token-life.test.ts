@@ -1,6 +1,19 @@
 // The token's state machine (src/core/lifecycle.ts) as a pure function of (life, time, event),
 // tested exhaustively: every combination of the life's parts at every kind of moment, every event.
-import { NEW_LIFE, arrival, mustRefresh, next, previousOf, sendable, shouldRefresh, stateOf, worthAdopting, type Held, type Life, type LifeEvent } from '../src/core/lifecycle';
+import {
+  NEW_LIFE,
+  arrival,
+  mustRefresh,
+  next,
+  previousOf,
+  sendable,
+  shouldRefresh,
+  stateOf,
+  worthAdopting,
+  type Held,
+  type Life,
+  type LifeEvent,
+} from '../src/core/lifecycle';
 import { planFor } from '../src/core/policy';
 import { accessTokenOf } from '../src/core/token';
 
@@ -26,11 +39,14 @@ const MOMENTS: [string, number, number, 'usable' | 'refresh-due' | 'must-refresh
 const bools = [false, true];
 const lives: Life[] = [];
 for (const h of [undefined, held(3)]) {
-  for (const refreshing of bools) for (const timerHoldsRetry of bools) for (const failed of bools) for (const disposed of bools) {
-    for (const retired of [undefined, { held: held(2), revoked: false }, { held: held(2), revoked: true }]) {
-      lives.push({ held: h, retired, gen: 3, refreshing, timerHoldsRetry, failed, disposed });
-    }
-  }
+  for (const refreshing of bools)
+    for (const timerHoldsRetry of bools)
+      for (const failed of bools)
+        for (const disposed of bools) {
+          for (const retired of [undefined, { held: held(2), revoked: false }, { held: held(2), revoked: true }]) {
+            lives.push({ held: h, retired, gen: 3, refreshing, timerHoldsRetry, failed, disposed });
+          }
+        }
 }
 
 describe('the three rules, at every moment, for every life', () => {
@@ -48,7 +64,17 @@ describe('the three rules, at every moment, for every life', () => {
       // Rule 3: no token to send: callers wait.
       expect([where, mustRefresh(life, wall, mono)]).toEqual([where, !life.disposed && !canSend]);
       // The state names the same facts.
-      const expected = life.disposed ? 'disposed' : life.refreshing ? 'refreshing' : !hasToken ? 'no-token' : phase === 'must-refresh' ? 'must-refresh' : life.failed ? 'failing' : phase;
+      const expected = life.disposed
+        ? 'disposed'
+        : life.refreshing
+          ? 'refreshing'
+          : !hasToken
+            ? 'no-token'
+            : phase === 'must-refresh'
+              ? 'must-refresh'
+              : life.failed
+                ? 'failing'
+                : phase;
       expect([where, stateOf(life, wall, mono)]).toEqual([where, expected]);
     }
   });

@@ -18,7 +18,8 @@ export interface Contender {
   close(): Promise<void>;
 }
 
-export type ContenderName = 'floor' | 'tokenwarden' | 'tokenwarden (30 s window)' | 'axios-auth-refresh' | 'axios-token-interceptor' | 'oauth2-client (fetch)' | 'falconjs-style';
+export type ContenderName =
+  'floor' | 'tokenwarden' | 'tokenwarden (30 s window)' | 'axios-auth-refresh' | 'axios-token-interceptor' | 'oauth2-client (fetch)' | 'falconjs-style';
 
 export interface ContenderOptions {
   /** A token for the floor's static header (it never refreshes). */
@@ -46,7 +47,8 @@ function viaAxios(name: string, api: AxiosInstance, close: () => Promise<void> =
 
 export const CONTENDERS: Record<ContenderName, (sim: Simulator, options?: ContenderOptions) => Contender> = {
   /** Bare axios, a static header set once: the physical limit. */
-  floor: (sim, options = {}) => viaAxios('floor', axios.create({ baseURL: sim.url, maxRedirects: 0, headers: { Authorization: `Bearer ${options.staticToken}` } })),
+  floor: (sim, options = {}) =>
+    viaAxios('floor', axios.create({ baseURL: sim.url, maxRedirects: 0, headers: { Authorization: `Bearer ${options.staticToken}` } })),
 
   tokenwarden: (sim) => tokenwarden('tokenwarden', sim, undefined),
 
@@ -84,7 +86,13 @@ export const CONTENDERS: Record<ContenderName, (sim: Simulator, options?: Conten
 
   /** @badgateway/oauth2-client's OAuth2Fetch with clientCredentials (fetch, not axios). */
   'oauth2-client (fetch)': (sim) => {
-    const client = new OAuth2Client({ server: sim.url, clientId: sim.clientId, clientSecret: sim.clientSecret, tokenEndpoint: '/oauth2/token', authenticationMethod: 'client_secret_post' });
+    const client = new OAuth2Client({
+      server: sim.url,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      tokenEndpoint: '/oauth2/token',
+      authenticationMethod: 'client_secret_post',
+    });
     const wrapper = new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials() });
     return {
       name: 'oauth2-client (fetch)',

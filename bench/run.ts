@@ -37,7 +37,9 @@ export interface BenchResults {
   readonly config: typeof FULL;
   readonly micro: { getTokenNs: number; interceptorsNs: number; interceptorsAbsoluteNs: number };
   /** One object per contender and figure. */
-  readonly results: ({ figure: 'hot-path' } & HotPathRow | { figure: 'stampede' } & StampedeRow | { figure: 'day' } & DayRow | { figure: 'slow-endpoint' } & SlowRow)[];
+  readonly results: (
+    ({ figure: 'hot-path' } & HotPathRow) | ({ figure: 'stampede' } & StampedeRow) | ({ figure: 'day' } & DayRow) | ({ figure: 'slow-endpoint' } & SlowRow)
+  )[];
 }
 
 async function main() {
@@ -65,7 +67,7 @@ async function main() {
     generatedAt: new Date().toISOString(),
     command: smoke ? 'npm run bench -- --smoke' : 'npm run bench',
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, os: `${process.platform} ${release()}` },
-    config: config as typeof FULL,
+    config: config,
     micro: hot.micro,
     results: [
       ...hot.rows.map((row) => ({ figure: 'hot-path' as const, ...row })),
@@ -78,7 +80,14 @@ async function main() {
   mkdirSync(join(out, 'bench'), { recursive: true });
   mkdirSync(join(out, 'docs'), { recursive: true });
   writeFileSync(join(out, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(out, 'docs', 'latency.svg'), latencyChart(slow.series, config.slow.seconds, `Request latency with a ${((config.slow.tokenLatencyMs ?? 2000) / 1000).toFixed(1)} s token endpoint and ${config.slow.lifetimeSeconds ?? 10} s tokens`));
+  writeFileSync(
+    join(out, 'docs', 'latency.svg'),
+    latencyChart(
+      slow.series,
+      config.slow.seconds,
+      `Request latency with a ${((config.slow.tokenLatencyMs ?? 2000) / 1000).toFixed(1)} s token endpoint and ${config.slow.lifetimeSeconds ?? 10} s tokens`,
+    ),
+  );
   writeFileSync(join(out, 'docs', 'performance.md'), doc.markdown);
   process.stdout.write(`${doc.table}\n`);
 }

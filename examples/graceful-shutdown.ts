@@ -36,10 +36,13 @@ async function shutdown(signal: string) {
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
 
-tokens.getToken().then(() => {
-  console.log('ready');
-  return poll();
-}, (error) => {
-  console.error(`cannot start: ${error.code}: ${error.message}`);
-  process.exitCode = 1;
-});
+tokens.getToken().then(
+  () => {
+    console.log('ready');
+    return poll();
+  },
+  (error) => {
+    console.error(`cannot start: ${error.code}: ${error.message}`);
+    process.exitCode = 1;
+  },
+);

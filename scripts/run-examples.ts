@@ -20,7 +20,14 @@ function environment(name: ExampleName, sim: Simulator): Record<string, string> 
     case 'onelogin':
       return { ONELOGIN_CLIENT_ID: sim.clientId, ONELOGIN_CLIENT_SECRET: sim.clientSecret, ONELOGIN_BASE_URL: sim.url };
     case 'generic':
-      return { OAUTH_TOKEN_URL: sim.tokenUrl, OAUTH_CLIENT_ID: sim.clientId, OAUTH_CLIENT_SECRET: sim.clientSecret, OAUTH_REVOCATION_URL: sim.revokeUrl, API_BASE_URL: sim.url, API_PATH: '/v1/things' };
+      return {
+        OAUTH_TOKEN_URL: sim.tokenUrl,
+        OAUTH_CLIENT_ID: sim.clientId,
+        OAUTH_CLIENT_SECRET: sim.clientSecret,
+        OAUTH_REVOCATION_URL: sim.revokeUrl,
+        API_BASE_URL: sim.url,
+        API_PATH: '/v1/things',
+      };
     default:
       return { FALCON_CLIENT_ID: sim.clientId, FALCON_CLIENT_SECRET: sim.clientSecret, FALCON_BASE_URL: sim.url };
   }
@@ -59,7 +66,9 @@ async function main() {
     const run = await runExample(name);
     const ok = run.code === 0 && run.stats.expiredTokenSends === 0;
     if (!ok) failed++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: exit ${run.code}, ${run.stats.tokenCalls} token calls, ${run.stats.apiOk} API calls, ${run.stats.revokeCalls} revokes`);
+    console.log(
+      `${ok ? 'ok  ' : 'FAIL'} ${name}: exit ${run.code}, ${run.stats.tokenCalls} token calls, ${run.stats.apiOk} API calls, ${run.stats.revokeCalls} revokes`,
+    );
     for (const line of `${run.stdout}${run.stderr}`.trim().split('\n')) console.log(`       ${line}`);
   }
   process.exitCode = failed ? 1 : 0;

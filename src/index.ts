@@ -1,6 +1,6 @@
 // The public surface of tokenwarden, and nothing else: every type is in ./types.
 export { TokenManager } from './manager';
-export { TokenError, ConfigError, isTokenError, type TokenErrorCode } from './errors';
+export { TokenError, ConfigError, isTokenError, type TokenErrorCode, type TokenErrorDetails } from './errors';
 export { crowdstrike, parseCloud, CROWDSTRIKE_CLOUDS, type CrowdStrikeCloud, type CrowdStrikeOptions, type CrowdStrikeProvider } from './providers/crowdstrike';
 export { onelogin, type OneLoginOptions } from './providers/onelogin';
 export { clientCredentials, type ClientCredentialsOptions } from './providers/client-credentials';
@@ -9,6 +9,20 @@ export { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
 export { DEFAULT_RETRY } from './core/retry';
 export { DEFAULT_LIFETIME_MS } from './transport/token-response';
 export type {
-  AccessToken, Clock, DisposeOptions, FetchOptions, GetTokenOptions, PreviousToken, ProviderContext, RefreshReason, RetryOptions, TokenManagerEvents,
-  TokenManagerOptions, TokenProvider, TokenStore, StoreLock, StoredEntry,
+  AccessToken,
+  Clock,
+  DisposeOptions,
+  FetchOptions,
+  GetTokenOptions,
+  PreviousToken,
+  ProviderContext,
+  RefreshReason,
+  RetryOptions,
+  TokenManagerEvents,
+  TokenManagerOptions,
+  TokenProvider,
+  TokenState,
+  TokenStore,
+  StoreLock,
+  StoredEntry,
 } from './types';

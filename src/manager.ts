@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { KeepAlive, RefreshTimer, delay, instant, linkedAbort, noop, untilAborted } from './core/clock';
 import { emitSafely } from './core/events';
 import { Fleet } from './core/fleet';
-import { TokenLife, type Held, type TokenState } from './core/lifecycle';
+import { TokenLife, type Held } from './core/lifecycle';
 import { Pacer } from './core/pacer';
 import { nextRefresh, retryIn } from './core/policy';
 import { runRefresh, type Refresher } from './core/refresh';
@@ -15,7 +15,7 @@ import { TokenError, abortedError, asTokenError, disposedError } from './errors'
 import { Attachments } from './integrations/axios';
 import type { BearerSource } from './integrations/source';
 import { resolveOptions } from './options';
-import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents, TokenManagerOptions } from './types';
+import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents, TokenManagerOptions, TokenState } from './types';
 
 /** How long dispose waits for a token call in flight before it cuts it off. */
 const DISPOSE_GRACE_MS = 1_000;
@@ -241,7 +241,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     }
     const live = this.#life.unexpired();
     if (revoke && live !== undefined && provider.revokeToken !== undefined) {
-      const call = linkedAbort([], attemptTimeoutMs, () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`));
+      const call = linkedAbort(
+        [],
+        attemptTimeoutMs,
+        () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`),
+      );
       try {
         await untilAborted(provider.revokeToken(live.token, { ...context, signal: call.signal }), call.signal);
         fleet.invalidate(live.token.accessToken);

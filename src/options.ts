@@ -15,7 +15,19 @@ import type { Clock, ProviderContext, TokenManagerOptions, TokenProvider, TokenS
 /** The default bound on a whole refresh: waiting for a fleet's lock holder, every attempt and pause. */
 export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
 
-const OPTIONS = ['provider', 'refreshWindowMs', 'retry', 'allowedOrigins', 'http', 'clock', 'random', 'store', 'defaultLifetimeMs', 'attemptTimeoutMs', 'refreshTimeoutMs'] as const;
+const OPTIONS = [
+  'provider',
+  'refreshWindowMs',
+  'retry',
+  'allowedOrigins',
+  'http',
+  'clock',
+  'random',
+  'store',
+  'defaultLifetimeMs',
+  'attemptTimeoutMs',
+  'refreshTimeoutMs',
+] as const;
 
 export interface ResolvedOptions {
   readonly provider: TokenProvider;
@@ -44,7 +56,8 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   const source = options.clock ?? systemClock;
   if (typeof source.now !== 'function') throw new ConfigError('clock', 'TokenManager: clock must have a now() method');
   // Without a monotonic clock (a test clock), the wall clock stands in for it.
-  const clock = source === systemClock ? (systemClock as Required<Clock>) : { now: () => source.now(), monotonic: source.monotonic ? () => source.monotonic!() : () => source.now() };
+  const clock =
+    source === systemClock ? systemClock : { now: () => source.now(), monotonic: source.monotonic ? () => source.monotonic!() : () => source.now() };
   const extraOrigins = (options.allowedOrigins ?? []).map((url) => {
     const origin = typeof url === 'string' ? originOf(url) : undefined;
     if (origin === undefined) {
@@ -80,7 +93,10 @@ function keysFor(provider: TokenProvider, store: TokenStore | undefined): Keyrin
   if (store === undefined) return keyring(provider.identity, randomBytes(32), { random: true });
   const secret = typeof provider.storeSecret === 'function' ? provider.storeSecret() : undefined;
   if (secret === undefined) {
-    throw new ConfigError('store', `TokenManager: provider ${JSON.stringify(provider.name)} has no storeSecret(), so its tokens cannot go into a store: give the provider a storeSecret() returning its client secret (or key), or leave out the store`);
+    throw new ConfigError(
+      'store',
+      `TokenManager: provider ${JSON.stringify(provider.name)} has no storeSecret(), so its tokens cannot go into a store: give the provider a storeSecret() returning its client secret (or key), or leave out the store`,
+    );
   }
   if ((typeof secret !== 'string' && !(secret instanceof Uint8Array)) || secret.length === 0) {
     throw new ConfigError('provider', 'TokenManager: provider.storeSecret() must return a non-empty string or Uint8Array');
@@ -90,7 +106,8 @@ function keysFor(provider: TokenProvider, store: TokenStore | undefined): Keyrin
 
 function randomSource(random: unknown): () => number {
   if (random === undefined) return () => Math.random();
-  if (typeof random !== 'function') throw new ConfigError('random', `TokenManager: random must be a function returning a number in [0, 1), got ${typeof random}`);
+  if (typeof random !== 'function')
+    throw new ConfigError('random', `TokenManager: random must be a function returning a number in [0, 1), got ${typeof random}`);
   return () => {
     const value = Number((random as () => unknown)());
     return value >= 0 && value < 1 ? value : 0;

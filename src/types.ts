@@ -15,6 +15,13 @@ export interface AccessToken {
 }
 
 /**
+ * Where a manager's token stands: none yet (or the last one was refused), usable, due for its
+ * background refresh, past its use (callers wait), being refreshed, usable though the last refresh
+ * failed, or disposed.
+ */
+export type TokenState = 'no-token' | 'usable' | 'refresh-due' | 'must-refresh' | 'refreshing' | 'failing' | 'disposed';
+
+/**
  * Why a new token was fetched: the first one, ahead of expiry in the background, because a caller
  * found the token expired (a timer that fired late, a failed background refresh), after a 401, or
  * on `refresh()`.

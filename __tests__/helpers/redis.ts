@@ -9,9 +9,11 @@ export { startRedis, type RedisServer } from '../../scripts/fleet/redis-server';
 export function describeWithRedis(name: string, body: () => void): void {
   if (redisServerBinary() !== undefined) return describe(name, body);
   if (process.env['CI'] === 'true') {
-    return describe(name, () => test('redis-server is installed', () => {
-      throw new Error(`${INSTALL_REDIS} (CI=true: Redis tests may not be skipped)`);
-    }));
+    return describe(name, () =>
+      test('redis-server is installed', () => {
+        throw new Error(`${INSTALL_REDIS} (CI=true: Redis tests may not be skipped)`);
+      }),
+    );
   }
   return describe.skip(`${name} [skipped: ${INSTALL_REDIS}]`, body);
 }

@@ -3,7 +3,21 @@
 // cores stay busy without the heavy ones fighting each other.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const FIRST = ['long-run', 'fleet', 'fuzz', 'background-refresh', 'chaos', 'onelogin', 'clock-faults', 'retry', 'bench', 'lifecycle', 'redis-store', 'examples', 'dispose'];
+const FIRST = [
+  'long-run',
+  'fleet',
+  'fuzz',
+  'background-refresh',
+  'chaos',
+  'onelogin',
+  'clock-faults',
+  'retry',
+  'bench',
+  'lifecycle',
+  'redis-store',
+  'examples',
+  'dispose',
+];
 const rank = (path) => {
   const index = FIRST.findIndex((name) => path.endsWith(`/${name}.test.ts`));
   return index < 0 ? FIRST.length : index;

@@ -7,7 +7,14 @@ import { startSimulator, type Simulator } from '../../src/testing';
 import { seeded, settle } from '../../scripts/chaos/harness';
 import { CONTENDERS, type Contender, type ContenderName } from '../contenders';
 
-export const DAY_CONTENDERS: readonly ContenderName[] = ['tokenwarden', 'tokenwarden (30 s window)', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
+export const DAY_CONTENDERS: readonly ContenderName[] = [
+  'tokenwarden',
+  'tokenwarden (30 s window)',
+  'axios-auth-refresh',
+  'axios-token-interceptor',
+  'oauth2-client (fetch)',
+  'falconjs-style',
+];
 const TOKEN_LATENCY_MS = 400;
 const API_LATENCY_MS = 50;
 
@@ -46,7 +53,12 @@ export async function day(hours: number, seed: number, lifetimeSeconds = 1799): 
   const contenders: Contender[] = [];
   const seen: Seen[] = [];
   for (const name of DAY_CONTENDERS) {
-    const sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: TOKEN_LATENCY_MS, apiLatencyMs: API_LATENCY_MS, tokenLifetimeSeconds: lifetimeSeconds });
+    const sim = await startSimulator({
+      dialect: 'crowdstrike',
+      latencyMs: TOKEN_LATENCY_MS,
+      apiLatencyMs: API_LATENCY_MS,
+      tokenLifetimeSeconds: lifetimeSeconds,
+    });
     sims.push(sim);
     contenders.push(CONTENDERS[name](sim));
     seen.push({ requests: 0, stalled: 0, failed: 0, failedWith401: 0 });
@@ -69,7 +81,11 @@ export async function day(hours: number, seed: number, lifetimeSeconds = 1799): 
   try {
     // Each client's first token is start-up (figure 2's subject), not part of the day.
     let warmedUp = 0;
-    for (const contender of contenders) void contender.request('/devices/queries/devices/v1').catch(() => 0).finally(() => warmedUp++);
+    for (const contender of contenders)
+      void contender
+        .request('/devices/queries/devices/v1')
+        .catch(() => 0)
+        .finally(() => warmedUp++);
     for (let i = 0; i < 120 && warmedUp < contenders.length; i++) {
       clock.tick(500);
       await settle(sims);

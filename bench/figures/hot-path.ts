@@ -72,7 +72,12 @@ export async function hotPath(options: HotPathOptions): Promise<{ rows: HotPathR
     for (const contender of contenders) await contender.close();
     const rows = contenders.map((c) => {
       const own = ratios.get(c.name)!;
-      return { contender: c.name, requestsPerSecond: median(rates.get(c.name)!), ratioToFloor: median(own), ratioRange: [Math.min(...own), Math.max(...own)] as const };
+      return {
+        contender: c.name,
+        requestsPerSecond: median(rates.get(c.name)!),
+        ratioToFloor: median(own),
+        ratioRange: [Math.min(...own), Math.max(...own)] as const,
+      };
     });
     return { rows, micro: await micro(sim, options.microTimeMs) };
   } finally {

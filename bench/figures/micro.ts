@@ -27,7 +27,12 @@ export async function micro(sim: Simulator, timeMs = 500): Promise<MicroResult> 
   tokens.attach(api);
   const onRequest = (api.interceptors.request as unknown as { handlers: Handler[] }).handlers[0]!.fulfilled;
   const onResponse = (api.interceptors.response as unknown as { handlers: Handler[] }).handlers[0]!.fulfilled;
-  const config = (url: string): InternalAxiosRequestConfig => ({ url, baseURL: sim.url, method: 'get', headers: new AxiosHeaders({ Accept: 'application/json' }) });
+  const config = (url: string): InternalAxiosRequestConfig => ({
+    url,
+    baseURL: sim.url,
+    method: 'get',
+    headers: new AxiosHeaders({ Accept: 'application/json' }),
+  });
   const cycle = (url: string) => () => {
     for (let i = 0; i < BATCH; i++) {
       const sent = onRequest(config(url)) as InternalAxiosRequestConfig;

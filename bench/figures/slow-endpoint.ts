@@ -5,7 +5,14 @@ import { startSimulator, type Simulator } from '../../src/testing';
 import { delay } from '../../src/testing/wire';
 import { CONTENDERS, fetchToken, type Contender, type ContenderName } from '../contenders';
 
-export const SLOW_CONTENDERS: readonly ContenderName[] = ['floor', 'tokenwarden', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
+export const SLOW_CONTENDERS: readonly ContenderName[] = [
+  'floor',
+  'tokenwarden',
+  'axios-auth-refresh',
+  'axios-token-interceptor',
+  'oauth2-client (fetch)',
+  'falconjs-style',
+];
 export interface SlowOptions {
   seconds: number;
   intervalMs: number;
@@ -34,7 +41,12 @@ export interface SlowRow {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-export async function slowEndpoint({ seconds, intervalMs, lifetimeSeconds = 10, tokenLatencyMs = 2_000 }: SlowOptions): Promise<{ rows: SlowRow[]; series: LatencySeries[] }> {
+export async function slowEndpoint({
+  seconds,
+  intervalMs,
+  lifetimeSeconds = 10,
+  tokenLatencyMs = 2_000,
+}: SlowOptions): Promise<{ rows: SlowRow[]; series: LatencySeries[] }> {
   const sims: Simulator[] = [];
   const contenders: Contender[] = [];
   for (const name of SLOW_CONTENDERS) {

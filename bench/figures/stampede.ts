@@ -4,7 +4,13 @@ import http from 'node:http';
 import { startSimulator } from '../../src/testing';
 import { CONTENDERS, type ContenderName } from '../contenders';
 
-export const STAMPEDE_CONTENDERS: readonly ContenderName[] = ['tokenwarden', 'axios-auth-refresh', 'axios-token-interceptor', 'oauth2-client (fetch)', 'falconjs-style'];
+export const STAMPEDE_CONTENDERS: readonly ContenderName[] = [
+  'tokenwarden',
+  'axios-auth-refresh',
+  'axios-token-interceptor',
+  'oauth2-client (fetch)',
+  'falconjs-style',
+];
 
 export interface StampedeRow {
   readonly contender: string;
@@ -25,7 +31,13 @@ export async function stampede(requests: number): Promise<StampedeRow[]> {
       const contender = CONTENDERS[name](sim);
       if (contender.axios) contender.axios.defaults.httpAgent = http.globalAgent;
       const outcomes = await Promise.all(Array.from({ length: requests }, () => contender.request('/devices/queries/devices/v1').catch(() => 0)));
-      rows.push({ contender: name, requests, tokenCalls: sim.stats.tokenCalls, api401: sim.stats.api401, failed: outcomes.filter((status) => status !== 200).length });
+      rows.push({
+        contender: name,
+        requests,
+        tokenCalls: sim.stats.tokenCalls,
+        api401: sim.stats.api401,
+        failed: outcomes.filter((status) => status !== 200).length,
+      });
       await contender.close();
       await sim.close();
     }

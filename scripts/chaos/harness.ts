@@ -132,7 +132,10 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
   const rigs: Rig[] = [];
   const traffic: Traffic[] = [];
   for (const provider of plan.providers) {
-    const sim = await startSimulator({ dialect: provider.dialect, ...(provider.serverClockOffsetMs !== undefined && { clockOffsetMs: provider.serverClockOffsetMs }) });
+    const sim = await startSimulator({
+      dialect: provider.dialect,
+      ...(provider.serverClockOffsetMs !== undefined && { clockOffsetMs: provider.serverClockOffsetMs }),
+    });
     const down = (at: number) => provider.outages.some(([start, end]) => at >= start && at < end);
     sim.setFaultPolicy((call) => (down(elapsed()) ? 'reset' : provider.faults?.(call, elapsed())));
     const manager = new TokenManager({ provider: providerFor(sim), random });
@@ -195,6 +198,15 @@ export async function simulate(plan: WorldPlan): Promise<DayReport[]> {
   process.off('unhandledRejection', onUnhandled);
   const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
   return rigs.map((rig, i) =>
-    report({ plan, dialect: rig.dialect, lifetimeSeconds: rig.sim.tokenLifetimeSeconds, stats: stats[i]!, traffic: traffic[i]!, unhandledRejections, events: happened, wallSeconds }),
+    report({
+      plan,
+      dialect: rig.dialect,
+      lifetimeSeconds: rig.sim.tokenLifetimeSeconds,
+      stats: stats[i]!,
+      traffic: traffic[i]!,
+      unhandledRejections,
+      events: happened,
+      wallSeconds,
+    }),
   );
 }

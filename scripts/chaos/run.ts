@@ -10,7 +10,7 @@ import { SCENARIOS, planFor, type ScenarioName } from './scenarios';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] ?? fallback : fallback;
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
 }
 
 function table(reports: DayReport[]): string {
@@ -19,7 +19,13 @@ function table(reports: DayReport[]): string {
     ['one request every', (r) => `${r.requestEverySeconds} s`],
     ['requests', (r) => r.requests],
     ['succeeded', (r) => r.ok],
-    ['failed, by code', (r) => Object.entries(r.failedByCode).map(([code, n]) => `${code}: ${n}`).join(', ') || '0'],
+    [
+      'failed, by code',
+      (r) =>
+        Object.entries(r.failedByCode)
+          .map(([code, n]) => `${code}: ${n}`)
+          .join(', ') || '0',
+    ],
     ['token calls (budget without faults)', (r) => `${r.tokenCalls} (${r.tokenCallBudget})`],
     ['revoke calls', (r) => r.revokeCalls],
     ['401s from the API', (r) => r.api401],
@@ -29,7 +35,14 @@ function table(reports: DayReport[]): string {
     ['peak token calls per minute', (r) => r.peakTokenCallsPerMinute],
     ['calls sooner than the back-off allows', (r) => r.gapViolations],
     ['longest pause after a 429, beyond the hint', (r) => `${(r.longestPauseAfter429Ms / 1000).toFixed(1)} s`],
-    ['outages that needed a token call: next call after the end', (r) => r.outages.filter((o) => o.attemptsDuring > 0).map((o) => `${((o.firstAttemptAfterMs ?? NaN) / 1000).toFixed(1)} s`).join(', ') || '-'],
+    [
+      'outages that needed a token call: next call after the end',
+      (r) =>
+        r.outages
+          .filter((o) => o.attemptsDuring > 0)
+          .map((o) => `${((o.firstAttemptAfterMs ?? NaN) / 1000).toFixed(1)} s`)
+          .join(', ') || '-',
+    ],
     ['wall time', (r) => `${r.wallSeconds.toFixed(1)} s`],
   ];
   const header = `| | ${reports.map((r) => r.scenario).join(' | ')} |\n|---|${reports.map(() => '---').join('|')}|`;

@@ -34,8 +34,12 @@ async function main() {
     return;
   }
   const redis = await startRedis();
-  console.log(`Redis on 127.0.0.1:${redis.port}; ${LIFETIME_SECONDS} s tokens refreshed ${REFRESH_WINDOW_MS / 1000} s before expiry; ${RUN_SECONDS} s of 10 requests a second per replica\n`);
-  console.log('| replicas | token calls per token lifetime, shared through Redis | own token each | own ÷ shared | requests | failed | expired-token sends | 401s |');
+  console.log(
+    `Redis on 127.0.0.1:${redis.port}; ${LIFETIME_SECONDS} s tokens refreshed ${REFRESH_WINDOW_MS / 1000} s before expiry; ${RUN_SECONDS} s of 10 requests a second per replica\n`,
+  );
+  console.log(
+    '| replicas | token calls per token lifetime, shared through Redis | own token each | own ÷ shared | requests | failed | expired-token sends | 401s |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   const lifetimes = RUN_SECONDS / LIFETIME_SECONDS;
   try {
@@ -43,12 +47,14 @@ async function main() {
       const shared = await run(size, redis.port);
       const alone = await run(size, undefined);
       const perLifetime = (calls: number) => (calls / lifetimes).toFixed(1);
-      console.log(`| ${size} | ${perLifetime(shared.calls)} (${shared.calls} calls) | ${perLifetime(alone.calls)} (${alone.calls} calls) | ${(alone.calls / shared.calls).toFixed(1)} | ${shared.requests} + ${alone.requests} | ${shared.failed + alone.failed} | ${shared.expired + alone.expired} | ${shared.unauthorized + alone.unauthorized} |`);
+      console.log(
+        `| ${size} | ${perLifetime(shared.calls)} (${shared.calls} calls) | ${perLifetime(alone.calls)} (${alone.calls} calls) | ${(alone.calls / shared.calls).toFixed(1)} | ${shared.requests} + ${alone.requests} | ${shared.failed + alone.failed} | ${shared.expired + alone.expired} | ${shared.unauthorized + alone.unauthorized} |`,
+      );
     }
   } finally {
     await redis.stop();
   }
-  console.log('\nToken calls include each run\'s first token. One process alone refreshes every ~2.8 s, so ~1.4 calls per 4 s lifetime.');
+  console.log("\nToken calls include each run's first token. One process alone refreshes every ~2.8 s, so ~1.4 calls per 4 s lifetime.");
 }
 
 main().catch((error) => {

@@ -90,11 +90,14 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
       Promise.all(
         replicas
           .filter((replica) => !killed.has(replica.pid!))
-          .map((replica) => new Promise<ReplicaReport>((resolve, reject) => {
-            replica.on('message', (message: { type: string; report?: ReplicaReport }) => message.type === 'report' && resolve(message.report!));
-            replica.once('exit', (code) => code !== 0 && reject(new Error(`replica ${replica.pid} exited with ${code}`)));
-            replica.send('stop');
-          })),
+          .map(
+            (replica) =>
+              new Promise<ReplicaReport>((resolve, reject) => {
+                replica.on('message', (message: { type: string; report?: ReplicaReport }) => message.type === 'report' && resolve(message.report!));
+                replica.once('exit', (code) => code !== 0 && reject(new Error(`replica ${replica.pid} exited with ${code}`)));
+                replica.send('stop');
+              }),
+          ),
       ),
   };
 }

@@ -32,7 +32,7 @@ function send() {
     },
   );
   inFlight.add(request);
-  request.finally(() => inFlight.delete(request));
+  void request.finally(() => inFlight.delete(request));
 }
 
 process.on('message', async (message) => {

@@ -81,9 +81,8 @@ export class Fleet {
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const shared = await this.#read();
       if (shared !== undefined && fresh(shared)) return { shared };
-      const lock = this.#store.lock;
-      if (lock === undefined || this.#down) return { lock: undefined };
-      const attempt = lock.call(this.#store, this.#keys.key);
+      if (this.#store.lock === undefined || this.#down) return { lock: undefined };
+      const attempt = this.#store.lock(this.#keys.key);
       const taken = await this.#call(() => attempt);
       if (!taken.ok) {
         // A lock that arrives after we gave up (a reconnecting client runs queued commands) would
@@ -117,7 +116,9 @@ export class Fleet {
       if (!this.#down) {
         this.#down = true;
         const why = error instanceof Error ? error.message : String(error);
-        this.#onOutage(new TokenError('store_unavailable', `the token store failed (${why.slice(0, 200)}); each process uses its own token until the store answers again`));
+        this.#onOutage(
+          new TokenError('store_unavailable', `the token store failed (${why.slice(0, 200)}); each process uses its own token until the store answers again`),
+        );
       }
       return { ok: false };
     }

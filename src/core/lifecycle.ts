@@ -8,7 +8,7 @@
 //      unchanged).
 //   3. With no token to send, callers wait for the one refresh in flight, starting it if none is.
 import { TokenError } from '../errors';
-import type { AccessToken, Clock } from '../types';
+import type { AccessToken, Clock, TokenState } from '../types';
 import { instant, type Instant } from './clock';
 import { decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
 
@@ -23,9 +23,6 @@ export interface Held {
   /** What getToken() returns while this token is usable: one promise, not one per call. */
   readonly resolved: Promise<string>;
 }
-
-/** Where a token's life stands now. */
-export type TokenState = 'no-token' | 'usable' | 'refresh-due' | 'must-refresh' | 'refreshing' | 'failing' | 'disposed';
 
 export interface Life {
   /** The token being served. */
@@ -128,7 +125,13 @@ export function arrival(life: Life, token: AccessToken, now: Instant, policy: Re
   if (decideByPlan(plan, now.wall, now.mono) === 'must-refresh') return { leftMs: Math.max(0, token.expiresAt - now.wall) };
   const previous = life.held ?? life.retired?.held;
   const same = previous !== undefined && previous.token.accessToken === token.accessToken;
-  const held: Held = { token, plan, gen: same ? previous.gen : life.gen + 1, header: `Bearer ${token.accessToken}`, resolved: Promise.resolve(token.accessToken) };
+  const held: Held = {
+    token,
+    plan,
+    gen: same ? previous.gen : life.gen + 1,
+    header: `Bearer ${token.accessToken}`,
+    resolved: Promise.resolve(token.accessToken),
+  };
   return { held, renewed: !same };
 }
 

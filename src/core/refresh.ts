@@ -23,11 +23,11 @@ export interface Refresher {
   /** Aborted when dispose gives up on a token call in flight (after its grace). */
   readonly calls: AbortSignal;
   /** Someone waits for this refresh without a token in hand. */
-  waiting(): boolean;
+  readonly waiting: () => boolean;
   /** A token is in use from now on: `renewed` unless it is the one we had. */
-  adopted(token: AccessToken, reason: RefreshReason, renewed: boolean): void;
+  readonly adopted: (token: AccessToken, reason: RefreshReason, renewed: boolean) => void;
   /** A token given up before its successor came (revoked by the provider, refused by the API). */
-  dropped(token: AccessToken): void;
+  readonly dropped: (token: AccessToken) => void;
 }
 
 /**
@@ -45,10 +45,11 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
     const claim = await r.fleet.claim(fresh, waits.signal, r.refreshTimeoutMs / 2);
     if ('shared' in claim) return adopt(r, claim.shared.token, reason);
     try {
-      const attempt = () => attemptOnce(r, reason, waits.signal, deadline.signal).catch((error: unknown) => {
-        last = asTokenError(error);
-        throw last;
-      });
+      const attempt = () =>
+        attemptOnce(r, reason, waits.signal, deadline.signal).catch((error: unknown) => {
+          last = asTokenError(error);
+          throw last;
+        });
       const held = await withRetry(attempt, r.retry, waits.signal, (n) => r.pacer.attemptFailed(n));
       r.pacer.refreshSucceeded();
       // Callers need not wait for the store; the lock is held until the token is in it.
@@ -76,7 +77,11 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
 async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
   await r.pacer.wait(waits, r.waiting);
   const ms = r.attemptTimeoutMs;
-  const call = linkedAbort([r.calls, deadline], ms, () => new TokenError('timeout', `${r.provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`));
+  const call = linkedAbort(
+    [r.calls, deadline],
+    ms,
+    () => new TokenError('timeout', `${r.provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`),
+  );
   const context: ProviderContext = { ...r.context, signal: call.signal };
   try {
     const previous = previousToken(r);

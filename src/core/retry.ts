@@ -1,5 +1,4 @@
-// The retry policy: its options, p-retry driving the attempts of one refresh, and the server's
-// retry hints read from a response's headers.
+// The retry policy: its options, and p-retry driving the attempts of one refresh.
 import pRetry from 'p-retry';
 import { ConfigError, TokenError, asTokenError } from '../errors';
 import { checkOptions } from '../utils/options-check';
@@ -14,7 +13,14 @@ export interface RetryPolicy {
   readonly onFailedAttempt?: RetryOptions['onFailedAttempt'];
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 4, factor: 2, minTimeout: 500, maxTimeout: 10_000, randomize: true };
+/** The default `retry` options. */
+export const DEFAULT_RETRY: Readonly<Required<Omit<RetryOptions, 'onFailedAttempt'>>> = {
+  retries: 4,
+  factor: 2,
+  minTimeout: 500,
+  maxTimeout: 10_000,
+  randomize: true,
+};
 
 const RETRY_OPTIONS = ['retries', 'factor', 'minTimeout', 'maxTimeout', 'randomize', 'onFailedAttempt'] as const;
 
@@ -40,7 +46,12 @@ export function resolveRetry(options: RetryOptions | undefined): RetryPolicy {
  * p-retry drives the attempts; the pauses between them are the pacer's (`willRetry` is told of
  * each attempt that is to be tried again, and the next attempt waits on the pacer itself).
  */
-export function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, policy: RetryPolicy, signal: AbortSignal, willRetry: (attemptNumber: number) => void): Promise<T> {
+export function withRetry<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  willRetry: (attemptNumber: number) => void,
+): Promise<T> {
   const { onFailedAttempt } = policy;
   const retryable = (error: unknown) => error instanceof TokenError && error.retryable;
   return pRetry(attempt, {
@@ -53,7 +64,10 @@ export function withRetry<T>(attempt: (attemptNumber: number) => Promise<T>, pol
       if (retriesLeft > 0 && retryable(error) && !signal.aborted) willRetry(attemptNumber);
       // A notification, not awaited: what it throws is ignored, and one that never settles must
       // not hold the refresh past its deadline (p-retry would wait for it without looking at the signal).
-      if (onFailedAttempt) void Promise.resolve().then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft })).catch(() => undefined);
+      if (onFailedAttempt)
+        void Promise.resolve()
+          .then(() => onFailedAttempt({ error: asTokenError(error), attemptNumber, retriesLeft }))
+          .catch(() => undefined);
     },
   });
 }

@@ -89,9 +89,12 @@ export interface LeaseOps {
  */
 export function leasedLock(leaseMs: number, ops: LeaseOps): StoreLock {
   const renewal = unrefInterval(() => {
-    ops.renew().then((ours) => {
-      if (!ours) clearInterval(renewal);
-    }, () => undefined);
+    ops.renew().then(
+      (ours) => {
+        if (!ours) clearInterval(renewal);
+      },
+      () => undefined,
+    );
   }, leaseMs / 3);
   return {
     async release(holdMs = 0) {

@@ -14,7 +14,12 @@ export interface AbortSignalLike {
  * Wait for `shared` on behalf of one caller: the caller's signal ends this wait only (never the
  * shared refresh), and while anyone waits the process stays alive (every timer is unref'd).
  */
-export function joinShared<T>(shared: Promise<T>, signal: AbortSignalLike | undefined, keepAlive: KeepAlive, failure: (error: unknown) => TokenError): Promise<T> {
+export function joinShared<T>(
+  shared: Promise<T>,
+  signal: AbortSignalLike | undefined,
+  keepAlive: KeepAlive,
+  failure: (error: unknown) => TokenError,
+): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
   keepAlive.hold();
   return new Promise<T>((resolve, reject) => {

@@ -99,7 +99,11 @@ export class Attachments {
  * A retired attachment's request interceptor is the guard of a disposed manager: its source then
  * has no token and rejects every wait with `disposed`.
  */
-function attachInterceptors(instance: AxiosInstance, source: BearerSource, allowedOrigins: () => readonly string[]): { eject(): void; retire(): () => void } {
+function attachInterceptors(
+  instance: AxiosInstance,
+  source: BearerSource,
+  allowedOrigins: () => readonly string[],
+): { readonly eject: () => void; readonly retire: () => () => void } {
   // The token generation each request carried, under a key of this attachment's own: two managers
   // on one instance never take each other's 401s. A property, not a WeakMap entry: a WeakMap insert
   // per request doubled the interceptors' cost.
@@ -170,6 +174,8 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, allow
     if (!(timeout > 0)) return source.wait(config.signal);
     const started = performance.now();
     const expired = new AbortController();
+    // axios's own signal type has no `reason` (in some of its type builds); a real AbortSignal does.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     const onCallerAbort = () => expired.abort((config.signal as AbortSignalLike | undefined)?.reason);
     config.signal?.addEventListener?.('abort', onCallerAbort, { once: true });
     if (config.signal?.aborted) onCallerAbort();
@@ -209,11 +215,11 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, allow
   const responseId = instance.interceptors.response.use(onResponse, onError);
   const ejectRequest = () => instance.interceptors.request.eject(requestId);
   return {
-    eject() {
+    eject: () => {
       ejectRequest();
       instance.interceptors.response.eject(responseId);
     },
-    retire() {
+    retire: () => {
       instance.interceptors.response.eject(responseId);
       return ejectRequest;
     },
@@ -223,7 +229,11 @@ function attachInterceptors(instance: AxiosInstance, source: BearerSource, allow
 /** The request's URL as text: axios also takes a URL object. */
 function urlOf(config: Config): string {
   const url: unknown = config.url;
-  return typeof url === 'string' ? url : url == null ? '' : String(url);
+  if (typeof url === 'string') return url;
+  if (url instanceof URL) return url.href;
+  // Anything else is turned into text as axios itself would, so the check sees what is sent.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  return url == null ? '' : String(url);
 }
 
 /** The name of the Authorization header in any casing, without the allocations of AxiosHeaders.has/get. */

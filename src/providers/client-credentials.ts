@@ -29,7 +29,7 @@ const dialect = (what: string): EndpointDialect => ({
   message: (body) => {
     const error = pick(body, 'error');
     const description = pick(body, 'error_description');
-    return error && description ? `${error}: ${description}` : error ?? description;
+    return error && description ? `${error}: ${description}` : (error ?? description);
   },
   badCredentials: (status, body) => status === 401 || REJECTED_CLIENT.has(pick(body, 'error') ?? ''),
   oauthError: (body) => pick(body, 'error'),
@@ -57,9 +57,10 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
   // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined for Basic.
   const basic = basicCredential(encodeURIComponent(clientId), encodeURIComponent(clientSecret));
   const secrets = secretForms(clientSecret, clientId);
-  const auth: { headers: Record<string, string>; fields: Record<string, string> } = authMethod === 'client_secret_basic'
-    ? { headers: { Authorization: `Basic ${basic}` }, fields: {} }
-    : { headers: {}, fields: { client_id: clientId, client_secret: clientSecret } };
+  const auth: { headers: Record<string, string>; fields: Record<string, string> } =
+    authMethod === 'client_secret_basic'
+      ? { headers: { Authorization: `Basic ${basic}` }, fields: {} }
+      : { headers: {}, fields: { client_id: clientId, client_secret: clientSecret } };
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', ...auth.headers };
 
   const provider: TokenProvider = {

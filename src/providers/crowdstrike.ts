@@ -39,12 +39,26 @@ export interface CrowdStrikeProvider extends TokenProvider {
 }
 
 const SPELLINGS: Record<string, CrowdStrikeCloud> = {
-  us1: 'us-1', us2: 'us-2', us3: 'us-3', eu1: 'eu-1', usgov1: 'us-gov-1', gov1: 'us-gov-1', usgov2: 'us-gov-2', gov2: 'us-gov-2',
+  us1: 'us-1',
+  us2: 'us-2',
+  us3: 'us-3',
+  eu1: 'eu-1',
+  usgov1: 'us-gov-1',
+  gov1: 'us-gov-1',
+  usgov2: 'us-gov-2',
+  gov2: 'us-gov-2',
 };
 
 /** `'us-2'`, `'us2'`, `'US2'`, `'usgov1'`, `'gov1'`... as a cloud name, or undefined. */
 export function parseCloud(name: string | undefined): CrowdStrikeCloud | undefined {
-  return name === undefined ? undefined : SPELLINGS[name.trim().toLowerCase().replace(/[-_\s]/g, '')];
+  return name === undefined
+    ? undefined
+    : SPELLINGS[
+        name
+          .trim()
+          .toLowerCase()
+          .replace(/[-_\s]/g, '')
+      ];
 }
 
 const dialect = (what: string): EndpointDialect => ({
@@ -76,7 +90,10 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
   const requested = options.cloud ?? 'auto';
   const fixedCloud = requested === 'auto' ? undefined : parseCloud(String(requested));
   if (requested !== 'auto' && !fixedCloud) {
-    throw new ConfigError('cloud', `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(String(requested).slice(0, 30))}`);
+    throw new ConfigError(
+      'cloud',
+      `${who}: cloud must be 'auto' or one of ${Object.keys(CROWDSTRIKE_CLOUDS).join(', ')}; got ${JSON.stringify(String(requested).slice(0, 30))}`,
+    );
   }
   const fixedUrl = optionalUrl(options.baseUrl, 'baseUrl', who);
 
@@ -133,7 +150,7 @@ export function crowdstrike(options: CrowdStrikeOptions): CrowdStrikeProvider {
     // host we do not know): it is fetched anew.
     adoptState(state) {
       if (state === undefined) return true;
-      const named = (state as { cloud?: unknown } | null)?.cloud;
+      const named: unknown = typeof state === 'object' && state !== null && 'cloud' in state ? state.cloud : undefined;
       const shared = typeof named === 'string' && Object.hasOwn(CROWDSTRIKE_CLOUDS, named) ? (named as CrowdStrikeCloud) : undefined;
       if (shared === undefined) return false;
       if (discovering) {

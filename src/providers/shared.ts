@@ -16,7 +16,11 @@ export interface EndpointDialect {
   oauthError?(body: unknown): string | undefined;
 }
 
-export async function requestToken(context: ProviderContext, call: TokenCall, dialect: EndpointDialect): Promise<{ token: AccessToken; response: RawResponse }> {
+export async function requestToken(
+  context: ProviderContext,
+  call: TokenCall,
+  dialect: EndpointDialect,
+): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
   if (response.status >= 200 && response.status < 300) {
     return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, call.secrets), response };
@@ -62,7 +66,10 @@ export function credential(value: unknown, option: string, provider: string): st
     throw new ConfigError(option, `${provider}: ${option} is required (got ${value === '' ? 'an empty string' : 'undefined'})`);
   }
   if (typeof value !== 'string') {
-    throw new ConfigError(option, `${provider}: ${option} must be a string (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`);
+    throw new ConfigError(
+      option,
+      `${provider}: ${option} must be a string (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`,
+    );
   }
   if (value.trim() !== value) throw new ConfigError(option, `${provider}: ${option} has leading or trailing whitespace; remove it`);
   // eslint-disable-next-line no-control-regex
@@ -79,7 +86,10 @@ export function scopeOf(value: unknown, provider: string): string | undefined {
   if (!Array.isArray(value)) return optionalString(value, 'scope', provider);
   const scopes = value.map((item, i) => {
     if (typeof item !== 'string' || item.length === 0 || /\s/.test(item)) {
-      throw new ConfigError('scope', `${provider}: scope[${i}] must be one scope, a non-empty string without spaces (got ${typeof item === 'string' ? `a ${item.length}-character string` : typeof item})`);
+      throw new ConfigError(
+        'scope',
+        `${provider}: scope[${i}] must be one scope, a non-empty string without spaces (got ${typeof item === 'string' ? `a ${item.length}-character string` : typeof item})`,
+      );
     }
     return item;
   });
@@ -97,7 +107,12 @@ export function httpUrl(value: unknown, option: string, provider: string): strin
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     // Not quoted: a mistyped URL may still carry credentials (`htps://id:secret@host`).
-    const got = typeof value !== 'string' ? typeof value : url ? `a URL with the scheme ${JSON.stringify(url.protocol.slice(0, 20))}` : `a ${value.length}-character string that is not a URL`;
+    const got =
+      typeof value !== 'string'
+        ? typeof value
+        : url
+          ? `a URL with the scheme ${JSON.stringify(url.protocol.slice(0, 20))}`
+          : `a ${value.length}-character string that is not a URL`;
     throw new ConfigError(option, `${provider}: ${option} must be an http(s) URL, got ${got}`);
   }
   if (url.username || url.password) throw new ConfigError(option, `${provider}: ${option} must not contain credentials`);

@@ -6,43 +6,14 @@ import type { AddressInfo } from 'node:net';
 import type { ClientClaim, Reply, ServerDialect, SimRequest } from './dialect';
 import { DIALECTS, type DialectName } from './dialects';
 import { cloudOf } from './regions';
+import type { SimulatorOptions } from './options';
 import { emptyStats, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
 import { TokenRegistry } from './tokens';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
 
 export type { Fault } from './wire';
+export type { SimulatorOptions } from './options';
 export type { SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
-
-export interface SimulatorOptions {
-  dialect: DialectName;
-  clientId?: string;
-  clientSecret?: string;
-  /** Default: the vendor's (CrowdStrike 1799, OneLogin 36000, OAuth 2.0 3600). */
-  tokenLifetimeSeconds?: number;
-  /**
-   * Round trip of the token and revoke endpoints: half before the server acts (a token is issued
-   * mid-flight, as on a real network), half on the way back.
-   */
-  latencyMs?: number;
-  /** Delay before an API request's token is checked and answered. */
-  apiLatencyMs?: number;
-  /**
-   * CrowdStrike: one listener per cloud, sharing tokens; `urlFor(cloud)` gives each address. The
-   * API accepts tokens at the home cloud only.
-   */
-  regions?: readonly string[];
-  /** CrowdStrike: the cloud `X-Cs-Region` names. Default: the first region. */
-  homeRegion?: string;
-  /** The server's clock minus ours: shows in `Date`, `X-Ratelimit-Retryafter`, `created_at`. */
-  clockOffsetMs?: number;
-  /** CrowdStrike: member CIDs the credentials may act for. Default: any. */
-  memberCids?: readonly string[];
-  /**
-   * Count a token's life from its issue time rounded down to the second, as oidc-provider does: a
-   * token then dies up to 1 s before `sent + expires_in`. Default false.
-   */
-  roundIssuedAt?: boolean;
-}
 
 export class Simulator {
   readonly dialectName: DialectName;
@@ -169,10 +140,15 @@ export class Simulator {
 
   async close(): Promise<void> {
     this.releaseHung();
-    await Promise.all([...this.#servers.values()].map(({ server }) => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    })));
+    await Promise.all(
+      [...this.#servers.values()].map(
+        ({ server }) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   /** The cloud the credentials belong to (CrowdStrike). */
@@ -266,7 +242,8 @@ export class Simulator {
     await delay(this.apiLatencyMs);
     const bearer = /^bearer[:\s]\s*(\S+)$/i.exec(request.headers['authorization'] ?? '')?.[1];
     // Several clouds: credentials (and their tokens) belong to the home one only.
-    const refusal = this.#tokens.refusal(bearer, this.now()) ?? (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home) ? 'wrongRegion' : undefined);
+    const refusal =
+      this.#tokens.refusal(bearer, this.now()) ?? (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home) ? 'wrongRegion' : undefined);
     if (refusal !== undefined) {
       stats[SEND_COUNTERS[refusal]]++;
       stats.api401++;
@@ -288,7 +265,11 @@ export class Simulator {
 
 /** Which counter a refused API request adds to. */
 const SEND_COUNTERS = {
-  missing: 'missingTokenSends', unknown: 'unknownTokenSends', expired: 'expiredTokenSends', revoked: 'revokedTokenSends', wrongRegion: 'wrongRegionSends',
+  missing: 'missingTokenSends',
+  unknown: 'unknownTokenSends',
+  expired: 'expiredTokenSends',
+  revoked: 'revokedTokenSends',
+  wrongRegion: 'wrongRegionSends',
 } as const;
 
 export function startSimulator(options: SimulatorOptions): Promise<Simulator> {

@@ -39,6 +39,18 @@ export interface TokenIssuance {
 }
 
 export const emptyStats = (): SimulatorStats => ({
-  tokenCalls: 0, tokensIssued: 0, revokeCalls: 0, tokensRevoked: 0, apiCalls: 0, apiOk: 0, api401: 0, api401Times: [],
-  expiredTokenSends: 0, revokedTokenSends: 0, wrongRegionSends: 0, unknownTokenSends: 0, missingTokenSends: 0, tokenCallLog: [],
+  tokenCalls: 0,
+  tokensIssued: 0,
+  revokeCalls: 0,
+  tokensRevoked: 0,
+  apiCalls: 0,
+  apiOk: 0,
+  api401: 0,
+  api401Times: [],
+  expiredTokenSends: 0,
+  revokedTokenSends: 0,
+  wrongRegionSends: 0,
+  unknownTokenSends: 0,
+  missingTokenSends: 0,
+  tokenCallLog: [],
 });

@@ -76,10 +76,15 @@ function networkError(error: unknown, call: TokenCall, timeoutMs: number): Token
   const message = typeof source?.message === 'string' ? source.message : '';
   const origin = originOf(call.url);
   if (code === 'ERR_BAD_RESPONSE' && message.includes('maxContentLength')) {
-    return new TokenError('invalid_response', `${origin} answered with more than ${MAX_RESPONSE_BYTES / 1024} KiB (after decompression); a token response is a few KiB`);
+    return new TokenError(
+      'invalid_response',
+      `${origin} answered with more than ${MAX_RESPONSE_BYTES / 1024} KiB (after decompression); a token response is a few KiB`,
+    );
   }
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-    return new TokenError('timeout', `${origin} did not answer within ${timeoutMs} ms (attemptTimeoutMs)`, { cause: Object.assign(new Error('timeout'), { code }) });
+    return new TokenError('timeout', `${origin} did not answer within ${timeoutMs} ms (attemptTimeoutMs)`, {
+      cause: Object.assign(new Error('timeout'), { code }),
+    });
   }
   const detail = redact(message || 'request failed', call.secrets);
   const cause = Object.assign(new Error(detail), { code });

@@ -2,7 +2,6 @@
 // token is `invalid_response` with a message naming the field and describing what was wrong with
 // it by type and length: a server's strings are never quoted (a hostile one puts the client
 // secret there; an honest one, the token).
-import { inspect } from 'node:util';
 import { TokenError } from '../errors';
 import { parseJson, type RawResponse } from './http';
 import { redact } from './redact';
@@ -43,14 +42,21 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
 
   const accessToken = fields['access_token'];
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
-    throw fail(accessToken === undefined ? 'access_token is missing' : accessToken === '' ? 'access_token is an empty string' : `access_token is ${describe(accessToken)}, not a string`);
+    throw fail(
+      accessToken === undefined
+        ? 'access_token is missing'
+        : accessToken === ''
+          ? 'access_token is an empty string'
+          : `access_token is ${describe(accessToken)}, not a string`,
+    );
   }
   if (accessToken.length > MAX_TOKEN_LENGTH) throw fail(`access_token is ${accessToken.length} characters long (limit ${MAX_TOKEN_LENGTH})`);
   if (!HEADER_SAFE.test(accessToken)) throw fail('access_token contains characters that cannot be sent in a header');
 
   const tokenType = fields['token_type'];
   if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
-    const named = typeof tokenType === 'string' && KNOWN_TOKEN_TYPES.has(tokenType.toLowerCase()) ? JSON.stringify(tokenType.toLowerCase()) : describe(tokenType);
+    const named =
+      typeof tokenType === 'string' && KNOWN_TOKEN_TYPES.has(tokenType.toLowerCase()) ? JSON.stringify(tokenType.toLowerCase()) : describe(tokenType);
     throw fail(`token_type is ${named}; only Bearer tokens are supported`);
   }
 
@@ -88,8 +94,16 @@ function describe(value: unknown): string {
 
 /** Media types worth naming: the header is the server's text, so only these are ever printed. */
 const KNOWN_MEDIA_TYPES = new Set([
-  'application/json', 'text/html', 'text/plain', 'text/xml', 'application/xml', 'application/problem+json',
-  'application/x-www-form-urlencoded', 'application/octet-stream', 'application/jwt', 'text/javascript',
+  'application/json',
+  'text/html',
+  'text/plain',
+  'text/xml',
+  'application/xml',
+  'application/problem+json',
+  'application/x-www-form-urlencoded',
+  'application/octet-stream',
+  'application/jwt',
+  'text/javascript',
 ]);
 
 /** The media type when it is a well-known one; never the raw header. */

@@ -4,7 +4,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { basic, formOf, type Reply, type ServerDialect } from '../dialect';
 
 const csMeta = () => ({ query_time: 0.01, powered_by: 'csam', trace_id: randomUUID() });
-const csError = (status: number, message: string): Reply => ({ status, body: { meta: csMeta(), errors: [{ code: status, message }] }, headers: { 'X-Cs-Traceid': randomUUID() } });
+const csError = (status: number, message: string): Reply => ({
+  status,
+  body: { meta: csMeta(), errors: [{ code: status, message }] },
+  headers: { 'X-Cs-Traceid': randomUUID() },
+});
 
 export const crowdstrikeDialect: ServerDialect = {
   tokenPath: '/oauth2/token',
@@ -26,7 +30,11 @@ export const crowdstrikeDialect: ServerDialect = {
   revokeClaim(request) {
     const form = formOf(request);
     const token = form?.get('token') ?? undefined;
-    return { ...basic(request.headers['authorization'], false), ...(token && { token }), ...(!form && { problem: 'Content-Type must be application/x-www-form-urlencoded' }) };
+    return {
+      ...basic(request.headers['authorization'], false),
+      ...(token && { token }),
+      ...(!form && { problem: 'Content-Type must be application/x-www-form-urlencoded' }),
+    };
   },
   tokenBody: (token, expiresIn) => ({ access_token: token, token_type: 'bearer', expires_in: expiresIn }),
   revokeOk: () => ({ meta: csMeta(), errors: [] }),
@@ -40,6 +48,10 @@ export const crowdstrikeDialect: ServerDialect = {
   revokeRefused: () => csError(403, 'access denied, authorization failed'),
   accessDenied: () => csError(403, 'access denied, authorization failed'),
   memberRefused: (memberCid) => csError(403, `Failed to generate access token for customer ID=${memberCid}.`),
-  rateLimitHeaders: (seconds, now) => ({ 'X-Ratelimit-Retryafter': String(Math.ceil(now / 1000 + seconds)), 'X-Ratelimit-Limit': '300', 'X-Ratelimit-Remaining': '0' }),
+  rateLimitHeaders: (seconds, now) => ({
+    'X-Ratelimit-Retryafter': String(Math.ceil(now / 1000 + seconds)),
+    'X-Ratelimit-Limit': '300',
+    'X-Ratelimit-Remaining': '0',
+  }),
   unauthorized: () => csError(401, 'access denied, invalid bearer token'),
 };

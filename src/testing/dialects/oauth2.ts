@@ -3,7 +3,9 @@
 import { basic, formOf, type Reply, type ServerDialect } from '../dialect';
 
 const rfcError = (status: number, error: string, description: string, headers?: Record<string, string>): Reply => ({
-  status, body: { error, error_description: description }, ...(headers && { headers }),
+  status,
+  body: { error, error_description: description },
+  ...(headers && { headers }),
 });
 
 export const oauth2Dialect: ServerDialect = {
@@ -41,7 +43,8 @@ export const oauth2Dialect: ServerDialect = {
   memberRefused: () => rfcError(400, 'invalid_target', 'the client may not act for that tenant'),
   rateLimitHeaders: (seconds) => ({ 'Retry-After': String(Math.ceil(seconds)) }),
   unauthorized: () => ({
-    status: 401, body: { error: 'invalid_token', error_description: 'The access token is invalid or expired' },
+    status: 401,
+    body: { error: 'invalid_token', error_description: 'The access token is invalid or expired' },
     headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
   }),
 };

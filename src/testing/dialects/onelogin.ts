@@ -26,11 +26,18 @@ export const oneloginDialect: ServerDialect = {
     return { ...basic(request.headers['authorization'], false), ...(token && { token }), ...(problem && { problem }) };
   },
   tokenBody: (token, expiresIn, now) => ({
-    access_token: token, created_at: new Date(now).toISOString(), expires_in: expiresIn,
-    refresh_token: `unused-${token.slice(-8)}`, token_type: 'bearer', account_id: 555555,
+    access_token: token,
+    created_at: new Date(now).toISOString(),
+    expires_in: expiresIn,
+    refresh_token: `unused-${token.slice(-8)}`,
+    token_type: 'bearer',
+    account_id: 555555,
   }),
   revokeOk: () => olStatus(200, 'success', 'Success'),
-  error: (status, message) => ({ status, body: olStatus(status, status === 400 ? 'bad request' : status === 429 ? 'Too Many Requests' : 'Internal Server Error', message) }),
+  error: (status, message) => ({
+    status,
+    body: olStatus(status, status === 400 ? 'bad request' : status === 429 ? 'Too Many Requests' : 'Internal Server Error', message),
+  }),
   tokenHeaders: () => ({}),
   badCredentials: () => ({ status: 401, body: olStatus(401, 'Unauthorized', 'Authentication Failure') }),
   revokeRefused: () => ({ status: 401, body: olStatus(401, 'Unauthorized', 'Authentication Failure') }),
