@@ -36,8 +36,13 @@ test.each<[string, string, string | undefined, boolean, ReturnType<typeof destin
   expect(memo.of(url, base, absoluteUnderBase, origins)).toBe(expected);
 });
 
-test('without a manager baseUrl a relative URL goes nowhere the bearer may follow', () => {
-  expect(destinationOf('/x', undefined, false, { apiBase: undefined, allowed: [] })).toBe('elsewhere');
+test('without a manager baseUrl a relative URL goes nowhere the bearer may follow; allowed origins still get it', () => {
+  const noApi: Origins = { apiBase: undefined, allowed: ['https://extra.example'] };
+  for (const decide of [destinationOf, (...args: Parameters<typeof destinationOf>) => new Destinations().of(...args)]) {
+    expect(decide('/x', undefined, false, noApi)).toBe('elsewhere');
+    expect(decide('https://extra.example/x', undefined, false, noApi)).toBe('allowed');
+    expect(decide('https://other.example/x', undefined, false, noApi)).toBe('elsewhere');
+  }
 });
 
 test('the memo notices new origins (region discovery moved the API)', () => {

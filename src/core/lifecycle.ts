@@ -72,25 +72,37 @@ export function stateOf(life: Life, wall: number, mono: number): TokenState {
   return life.failed && (phase === 'usable' || phase === 'refresh-due') ? 'failing' : phase;
 }
 
+/** What a caller may do now: the three rules at once. */
+export type Verdict = 'send' | 'send-and-refresh' | 'wait';
+
+export function verdictOf(life: Life, wall: number, mono: number): Verdict {
+  const held = life.held;
+  if (held === undefined || life.disposed) return 'wait';
+  const decision = decideByPlan(held.plan, wall, mono);
+  if (decision === 'must-refresh') return 'wait';
+  if (decision === 'use' || life.refreshing || life.timerHoldsRetry) return 'send';
+  return 'send-and-refresh';
+}
+
 /** Rule 1: the token, if it may be sent now. */
 export function sendable(life: Life, wall: number, mono: number): Held | undefined {
-  return life.disposed ? undefined : unexpired(life, wall, mono);
+  return verdictOf(life, wall, mono) === 'wait' ? undefined : life.held;
 }
 
 /** Rule 2: a background refresh should start now. */
 export function shouldRefresh(life: Life, wall: number, mono: number): boolean {
-  return !life.disposed && !life.refreshing && !life.timerHoldsRetry && phaseOf(life.held, wall, mono) === 'refresh-due';
+  return verdictOf(life, wall, mono) === 'send-and-refresh';
+}
+
+/** Rule 3: callers must wait for a refresh. */
+export function mustRefresh(life: Life, wall: number, mono: number): boolean {
+  return !life.disposed && verdictOf(life, wall, mono) === 'wait';
 }
 
 /** The token held, if it has not died yet, whatever else: what dispose may revoke. */
 export function unexpired(life: Life, wall: number, mono: number): Held | undefined {
   const phase = phaseOf(life.held, wall, mono);
   return phase === 'usable' || phase === 'refresh-due' ? life.held : undefined;
-}
-
-/** Rule 3: callers must wait for a refresh. */
-export function mustRefresh(life: Life, wall: number, mono: number): boolean {
-  return !life.disposed && sendable(life, wall, mono) === undefined;
 }
 
 export function next(life: Life, event: LifeEvent): Life {
@@ -185,10 +197,10 @@ export class TokenLife {
    * container.
    */
   forRequest(startRefresh: () => void): Held | undefined {
-    const wall = this.#clock.now();
-    const mono = this.#clock.monotonic();
-    const held = sendable(this.#life, wall, mono);
-    if (held !== undefined && shouldRefresh(this.#life, wall, mono)) startRefresh();
+    const held = this.#life.held;
+    const verdict = verdictOf(this.#life, this.#clock.now(), this.#clock.monotonic());
+    if (verdict === 'wait') return undefined;
+    if (verdict === 'send-and-refresh') startRefresh();
     return held;
   }
 

@@ -22,6 +22,8 @@ export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
 const TIMED_OUT = Symbol('timed out');
 
 type Config = InternalAxiosRequestConfig & { [REPLAYED]?: boolean };
+/** The manager's base URL and the origins that may receive its bearer, shared by its attachments. */
+type SharedOrigins = Omit<Origins, 'own'>;
 
 /**
  * What a disposed manager leaves on an instance it was attached to: a request guard that rejects
@@ -37,14 +39,13 @@ export class Attachments {
   readonly #extraOrigins: readonly string[];
   readonly #tokenHttp: AxiosInstance;
   readonly #attached = new Map<AxiosInstance, { detach: () => void; retire: () => void }>();
-  #originsFor: string | undefined;
-  #origins: readonly string[] = [];
+  /** The origins every attached instance shares, for the manager's `baseUrl` they were made for. */
+  #origins: { readonly for: string | undefined; readonly apiBase: string | undefined; readonly allowed: readonly string[] } | undefined;
 
   constructor(source: BearerSource, extraOrigins: readonly string[], tokenHttp: AxiosInstance) {
     this.#source = source;
     this.#extraOrigins = extraOrigins;
     this.#tokenHttp = tokenHttp;
-    this.#origins = extraOrigins;
   }
 
   attach(instance: AxiosInstance): () => void {
@@ -55,7 +56,7 @@ export class Attachments {
     const existing = this.#attached.get(instance);
     if (existing !== undefined) return existing.detach;
     for (const remove of [...(guards.get(instance) ?? [])]) remove();
-    const installed = attachInterceptors(instance, this.#source, () => this.#allowedOrigins());
+    const installed = attachInterceptors(instance, this.#source, () => this.#sharedOrigins());
     let eject = installed.eject;
     const detach = () => {
       eject();
@@ -82,13 +83,15 @@ export class Attachments {
     for (const { retire } of this.#attached.values()) retire();
   }
 
-  /** The origin of the manager's `baseUrl` (it can change once, on region discovery) and `allowedOrigins`. */
-  #allowedOrigins(): readonly string[] {
+  /**
+   * The manager's `baseUrl` (it can change once, on region discovery), its origin and
+   * `allowedOrigins`: one object while the base URL stays, so attachments can keep their answers.
+   */
+  #sharedOrigins(): SharedOrigins {
     const base = this.#source.baseUrl;
-    if (base !== this.#originsFor) {
-      this.#originsFor = base;
+    if (this.#origins === undefined || base !== this.#origins.for) {
       const origin = base === undefined ? undefined : originOf(base);
-      this.#origins = origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins];
+      this.#origins = { for: base, apiBase: base, allowed: origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins] };
     }
     return this.#origins;
   }
@@ -102,7 +105,7 @@ export class Attachments {
 function attachInterceptors(
   instance: AxiosInstance,
   source: BearerSource,
-  allowedOrigins: () => readonly string[],
+  sharedOrigins: () => SharedOrigins,
 ): { readonly eject: () => void; readonly retire: () => () => void } {
   // The token generation each request carried, under a key of this attachment's own: two managers
   // on one instance never take each other's 401s. A property, not a WeakMap entry: a WeakMap insert
@@ -113,12 +116,14 @@ function attachInterceptors(
   // The origins object changes only when one of its parts does, so `destinations` can keep answers.
   let origins: Origins = { apiBase: undefined, allowed: [], own: undefined };
   let instanceBase: string | undefined;
+  let shared: SharedOrigins | undefined;
   const originsNow = (): Origins => {
-    const allowed = allowedOrigins();
+    const now = sharedOrigins();
     const base = instance.defaults.baseURL;
-    if (allowed !== origins.allowed || base !== instanceBase || source.baseUrl !== origins.apiBase) {
+    if (now !== shared || base !== instanceBase) {
+      shared = now;
       instanceBase = base;
-      origins = { apiBase: source.baseUrl, allowed, own: base ? originOf(base) : undefined };
+      origins = { apiBase: now.apiBase, allowed: now.allowed, own: base ? originOf(base) : undefined };
     }
     return origins;
   };
@@ -127,7 +132,7 @@ function attachInterceptors(
   const authorize = (config: Config, held: HeldToken): Config => {
     const to = destination(config);
     if (to === 'elsewhere') return config;
-    if (to === 'api') config.baseURL = source.baseUrl;
+    if (to === 'api') config.baseURL = origins.apiBase;
     // No Authorization header of any casing is there (or only our redaction sentinel, under this
     // name): a plain assignment does what headers.set() would, without its normalising scan.
     (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;

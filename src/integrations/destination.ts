@@ -25,14 +25,16 @@ export interface Origins {
  * Positional, so that the request path allocates nothing.
  */
 export function destinationOf(url: string, base: string | undefined, absoluteUnderBase: boolean, origins: Origins): Destination {
-  if (isAbsolute(url) && !(absoluteUnderBase && base)) {
-    // Most absolute URLs start with an allowed origin as written: no URL parsing needed.
-    for (const origin of origins.allowed) if (startsWithOrigin(url, origin)) return 'allowed';
-    if (origins.own !== undefined && startsWithOrigin(url, origins.own)) return 'allowed';
-    return mayReceive(originOf(url), origins) ? 'allowed' : 'elsewhere';
-  }
+  if (isAbsolute(url) && !(absoluteUnderBase && base)) return absoluteDestination(url, origins);
   if (!base) return origins.apiBase === undefined ? 'elsewhere' : 'api';
   return mayReceive(originOf(base), origins) ? 'allowed' : 'elsewhere';
+}
+
+function absoluteDestination(url: string, origins: Origins): Destination {
+  // Most absolute URLs start with an allowed origin as written: no URL parsing needed.
+  for (const origin of origins.allowed) if (startsWithOrigin(url, origin)) return 'allowed';
+  if (origins.own !== undefined && startsWithOrigin(url, origins.own)) return 'allowed';
+  return mayReceive(originOf(url), origins) ? 'allowed' : 'elsewhere';
 }
 
 function mayReceive(origin: string | undefined, origins: Origins): boolean {
@@ -50,7 +52,8 @@ export class Destinations {
   #answer: Destination = 'elsewhere';
 
   of(url: string, base: string | undefined, absoluteUnderBase: boolean, origins: Origins): Destination {
-    if (!base || (isAbsolute(url) && !absoluteUnderBase)) return destinationOf(url, base, absoluteUnderBase, origins);
+    if (!base) return isAbsolute(url) ? absoluteDestination(url, origins) : origins.apiBase === undefined ? 'elsewhere' : 'api';
+    if (!absoluteUnderBase && isAbsolute(url)) return absoluteDestination(url, origins);
     if (base !== this.#base || origins !== this.#origins) {
       this.#answer = destinationOf(url, base, absoluteUnderBase, origins);
       this.#base = base;
