@@ -139,6 +139,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     get baseUrl() {
       return manager.baseUrl;
     },
+    get binding() {
+      return manager.#refresher.provider.binding;
+    },
     forRequest: () => this.#forRequest(),
     wait: (signal) => this.#wait(signal),
     unauthorized: (gen, signal) => this.#replayAfterUnauthorized(gen, signal),

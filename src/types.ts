@@ -5,13 +5,15 @@ import type { TokenError } from './errors';
 /** A client-credentials access token as the manager holds it. Objects handed out are frozen. */
 export interface AccessToken {
   readonly accessToken: string;
-  /** Always `'Bearer'`: other token types are rejected when the token arrives. */
+  /** `'Bearer'`, or `'DPoP'` for a token bound to the manager's DPoP key (RFC 9449). */
   readonly tokenType: string;
   /** Epoch ms. Counted from the moment the token request was sent, not from when it arrived. */
   readonly expiresAt: number;
   /** Epoch ms at which the token request was sent. */
   readonly issuedAt: number;
   readonly scope?: string;
+  /** Epoch ms: the server's hint for when to refresh (Entra's `refresh_in`), when it gave one. */
+  readonly refreshAt?: number;
 }
 
 /**
@@ -95,6 +97,27 @@ export interface TokenProvider {
    * sent somewhere this provider does not know. Without this hook every shared token is taken.
    */
   adoptState?(state: unknown): boolean;
+  /**
+   * How this provider's tokens travel to the API when they are sender-constrained: a DPoP proof
+   * per request (RFC 9449), the client certificate (RFC 8705). Integrations apply it to every
+   * request that carries the token.
+   */
+  readonly binding?: SenderBinding;
+}
+
+/** What a sender-constrained token needs on each API request that carries it. */
+export interface SenderBinding {
+  /**
+   * Headers (a DPoP proof) and the TLS agent (the client certificate) for one request: `method`
+   * upper-case, `url` the absolute URL it goes to. Called on every such request: keep it cheap.
+   */
+  forRequest(method: string, url: string, token: AccessToken): { readonly headers?: Readonly<Record<string, string>>; readonly httpsAgent?: unknown };
+  /**
+   * The API answered a request that carried the token (`headers` with lower-case names). Returns
+   * true when it asks for the same request again with something new (a DPoP nonce): the
+   * integration then sends it once more, without a new token.
+   */
+  answered(url: string, status: number, headers: (name: string) => string | undefined): boolean;
 }
 
 /** What `fetchToken` is told besides its context. */

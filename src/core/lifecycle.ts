@@ -141,7 +141,7 @@ export function arrival(life: Life, token: AccessToken, now: Instant, policy: Re
     token,
     plan,
     gen: same ? previous.gen : life.gen + 1,
-    header: `Bearer ${token.accessToken}`,
+    header: `${token.tokenType} ${token.accessToken}`,
     resolved: Promise.resolve(token.accessToken),
   };
   return { held, renewed: !same };

@@ -57,8 +57,11 @@ export interface TokenPlan {
 export function planFor(token: AccessToken, now: Instant, policy: RefreshPolicy): TokenPlan {
   const lifetime = token.expiresAt - token.issuedAt;
   const remaining = token.expiresAt - now.wall;
+  // The server's own hint (`refresh_in`) moves the refresh earlier, never later.
+  const byPolicy = remaining - refreshLeadMs(lifetime, policy);
+  const byHint = token.refreshAt === undefined ? Infinity : token.refreshAt - now.wall;
   return {
-    refreshAt: new Deadline(now, remaining - refreshLeadMs(lifetime, policy)),
+    refreshAt: new Deadline(now, Math.min(byPolicy, byHint)),
     useUntil: new Deadline(now, remaining - safetyMarginMs(lifetime)),
   };
 }

@@ -75,7 +75,9 @@ export function keyring(identity: string, secret: string | Uint8Array, options: 
     key,
     tagFor,
     seal({ token, state }) {
-      const json = Buffer.from(JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, p: state }));
+      const json = Buffer.from(
+        JSON.stringify({ a: token.accessToken, t: token.tokenType, e: token.expiresAt, i: token.issuedAt, s: token.scope, r: token.refreshAt, p: state }),
+      );
       // JSON ignores trailing whitespace: padding with spaces needs no framing.
       const padded = Buffer.concat([json, Buffer.alloc(PAD_BYTES - (json.length % PAD_BYTES), 0x20)]);
       const iv = randomBytes(IV_BYTES);
@@ -97,9 +99,16 @@ export function keyring(identity: string, secret: string | Uint8Array, options: 
       } catch {
         return undefined;
       }
-      const { a, t, e, i, s, p } = fields;
+      const { a, t, e, i, s, r, p } = fields;
       if (typeof a !== 'string' || typeof t !== 'string' || typeof e !== 'number' || typeof i !== 'number' || tagFor(a) !== entry.tag) return undefined;
-      const token = accessTokenOf({ accessToken: a, tokenType: t, expiresAt: e, issuedAt: i, ...(typeof s === 'string' && { scope: s }) });
+      const token = accessTokenOf({
+        accessToken: a,
+        tokenType: t,
+        expiresAt: e,
+        issuedAt: i,
+        ...(typeof s === 'string' && { scope: s }),
+        ...(typeof r === 'number' && { refreshAt: r }),
+      });
       return p === undefined ? { token } : { token, state: p };
     },
   };

@@ -1,27 +1,29 @@
 // The axios interceptors: put the bearer on requests bound for the API (and only those), and
 // answer a 401 for our token with one shared refresh and one replay.
-import type { AxiosError, AxiosHeaders, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { axiosCopyOf } from './axios-copies';
 import { noop } from '../core/clock';
 import { isAbsolute, originOf } from '../utils/origin';
+import {
+  NONCE_RETRIED,
+  REDACTED_BEARER,
+  REDACT_KEYS,
+  REPLAYED,
+  absoluteUrlOf,
+  authorizationOf,
+  hideBearer,
+  nonceRetryOf,
+  replayOf,
+  urlOf,
+  type Config,
+} from './axios-config';
 import { Destinations, type Destination, type Origins } from './destination';
 import type { AbortSignalLike, BearerSource, HeldToken } from './source';
 import { ConfigError } from '../errors';
 
-/** A string key (not a symbol) so it survives axios's config merge on every axios 1.x. */
-const REPLAYED = 'tokenwardenReplayed';
-/** Asks axios to hide the header when it serializes an error (`AxiosError.toJSON`). */
-const REDACT_KEYS = ['Authorization'];
-/**
- * What the config of an error from an attached instance shows instead of our bearer. It is never
- * sent: a retry library that sends that config again gets the current token put back by the
- * request interceptor, or no Authorization header where the token may not go.
- */
-export const REDACTED_BEARER = 'Bearer [redacted by tokenwarden]';
 /** The abort reason that marks a request's timeout running out while it waits for a token. */
 const TIMED_OUT = Symbol('timed out');
 
-type Config = InternalAxiosRequestConfig & { [REPLAYED]?: boolean };
 /** The manager's base URL and the origins that may receive its bearer, shared by its attachments. */
 type SharedOrigins = Omit<Origins, 'own'>;
 
@@ -138,7 +140,30 @@ function attachInterceptors(
     (config.headers as unknown as Record<string, unknown>)['Authorization'] = held.header;
     (config as Marked)[carried] = held.gen;
     if (config.redact === undefined) config.redact = REDACT_KEYS;
+    if (binding !== undefined) bind(config, to, held);
     return config;
+  };
+
+  // Sender-constrained tokens (DPoP, a client certificate): what each request that carries one
+  // needs besides the header. Never set for plain bearer tokens, so their path stays as it was.
+  const binding = source.binding;
+  const bind = (config: Config, to: Destination, held: HeldToken) => {
+    const url = absoluteUrlOf(config, to, origins.apiBase);
+    if (url === undefined || binding === undefined) return;
+    const bound = binding.forRequest((config.method ?? 'get').toUpperCase(), url, held.token);
+    for (const [name, value] of Object.entries(bound.headers ?? {})) (config.headers as unknown as Record<string, unknown>)[name] = value;
+    if (bound.httpsAgent !== undefined && config.httpsAgent === undefined) config.httpsAgent = bound.httpsAgent;
+  };
+  /** Whether the API asked for this request again with a new DPoP nonce (it has been learnt). */
+  const askedAgain = (response: AxiosResponse | undefined): boolean => {
+    if (binding === undefined || response === undefined) return false;
+    const url = absoluteUrlOf(response.config as Config, 'allowed', origins.apiBase);
+    const headers = response.headers as { get?: (name: string) => unknown } & Record<string, unknown>;
+    const header = (name: string) => {
+      const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    return url !== undefined && binding.answered(url, response.status, header);
   };
 
   /**
@@ -203,7 +228,10 @@ function attachInterceptors(
 
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     const gen = (response.config as Marked | undefined)?.[carried];
-    if (gen !== undefined) source.accepted(gen);
+    if (gen !== undefined) {
+      source.accepted(gen);
+      askedAgain(response); // a nonce for the next request
+    }
     return response;
   };
 
@@ -212,7 +240,10 @@ function attachInterceptors(
     const gen = (config as Marked | undefined)?.[carried];
     // Not a request that carried our token (a TokenError from the wait passes here untouched).
     if (config === undefined || gen === undefined) return Promise.reject(error);
-    if ((error as AxiosError).response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
+    const response = (error as AxiosError).response;
+    // RFC 9449 §9: the API wants its nonce in the proof: the same request once more, same token.
+    if (askedAgain(response) && !config[NONCE_RETRIED]) return instance.request(nonceRetryOf(config, carried));
+    if (response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
     return source.unauthorized(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
   };
 
@@ -229,52 +260,4 @@ function attachInterceptors(
       return ejectRequest;
     },
   };
-}
-
-/** The request's URL as text: axios also takes a URL object. */
-function urlOf(config: Config): string {
-  const url: unknown = config.url;
-  if (typeof url === 'string') return url;
-  if (url instanceof URL) return url.href;
-  // Anything else is turned into text as axios itself would, so the check sees what is sent.
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string
-  return url == null ? '' : String(url);
-}
-
-/** The name of the Authorization header in any casing, without the allocations of AxiosHeaders.has/get. */
-function authorizationOf(headers: InternalAxiosRequestConfig['headers']): string | undefined {
-  for (const name in headers) {
-    if (name.length === 13 && name.toLowerCase() === 'authorization') {
-      const value = (headers as unknown as Record<string, unknown>)[name];
-      if (value !== undefined && value !== null) return name;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Errors get logged: keep our token out of what `util.inspect` and `JSON.stringify` show. The
- * config's header reads REDACTED_BEARER, as a non-enumerable property: axios copies headers by
- * their enumerable keys, so a config sent again (axios-retry) carries no Authorization header at
- * all, and the interceptor puts the current token on it, or nothing where the token may not go.
- * The raw request (whose header text holds the token) is made non-enumerable too: still there for
- * code that reads it, not printed.
- */
-function hideBearer(error: AxiosError, config: Config): AxiosError {
-  Object.defineProperty(config.headers, 'Authorization', { value: REDACTED_BEARER, enumerable: false, writable: true, configurable: true });
-  for (const holder of [error, error.response]) {
-    const descriptor = holder && Object.getOwnPropertyDescriptor(holder, 'request');
-    if (descriptor?.configurable) Object.defineProperty(holder, 'request', { ...descriptor, enumerable: false });
-  }
-  return error;
-}
-
-/** The same request without our old bearer, marked so that a second 401 is returned as it is. */
-function replayOf(config: Config, mark: symbol): Config {
-  // Built with the request's own copy of axios (an ES module app's, say).
-  const headers = new (config.headers.constructor as typeof AxiosHeaders)(config.headers);
-  headers.delete('Authorization');
-  const replay: Config & Record<symbol, unknown> = { ...config, headers, [REPLAYED]: true };
-  delete replay[mark]; // the replay is marked afresh when it is authorized
-  return replay;
 }

@@ -20,10 +20,19 @@ export async function requestToken(
   context: ProviderContext,
   call: TokenCall,
   dialect: EndpointDialect,
+  /** Sees every answer, success or not (a DPoP nonce rides on either). */
+  seen?: (response: RawResponse) => void,
 ): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
+  seen?.(response);
   if (response.status >= 200 && response.status < 300) {
-    return { token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, call.secrets), response };
+    return {
+      token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, {
+        secrets: call.secrets,
+        ...(call.tokenType && { tokenType: call.tokenType }),
+      }),
+      response,
+    };
   }
   throw failureOf(response, call, dialect, context);
 }
@@ -54,9 +63,13 @@ export function pick(body: unknown, ...path: (string | number)[]): string | unde
   return typeof node === 'string' ? node : undefined;
 }
 
-export function form(fields: Record<string, string | undefined>): string {
+/** A form body; a field given as an array is repeated (RFC 8707 `resource`). */
+export function form(fields: Record<string, string | readonly string[] | undefined>): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) params.append(name, value);
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string') params.append(name, value);
+    else if (value !== undefined) for (const item of value) params.append(name, item);
+  }
   return params.toString();
 }
 

@@ -27,6 +27,10 @@ export interface TokenCall {
   readonly body: string;
   /** Strings that must never appear in anything we surface (secret, Basic credential, token). */
   readonly secrets: readonly string[];
+  /** The TLS agent (a client certificate, a private CA), when the call needs one. */
+  readonly httpsAgent?: unknown;
+  /** The token type asked for (`'DPoP'` when the call carries a proof). */
+  readonly tokenType?: 'Bearer' | 'DPoP';
 }
 
 export interface RawResponse {
@@ -56,6 +60,7 @@ export async function post(context: ProviderContext, call: TokenCall): Promise<R
       // whole exchange) also covers a body that trickles in.
       timeout: context.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
       ...(context.signal && { signal: context.signal }),
+      ...(call.httpsAgent !== undefined && { httpsAgent: call.httpsAgent }),
     });
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(response.headers ?? {})) {

@@ -23,11 +23,21 @@ const MAX_TOKEN_LENGTH = 8_192;
 /** Visible ASCII only: anything else cannot go into an Authorization header. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
+export interface ParseOptions {
+  /** The client secret in its wire forms: redacted from the messages too (a number, a known word). */
+  readonly secrets?: readonly string[];
+  /** The token type asked for: `'DPoP'` when the request carried a DPoP proof. Default `'Bearer'`. */
+  readonly tokenType?: 'Bearer' | 'DPoP';
+}
+
 /**
- * `response` as a bearer token. `secrets` (the client secret in its wire forms) are redacted from
- * the messages too, in case a number or a known word is one of them.
+ * `response` as a token of the type asked for. Its lifetime is `expires_in`, or the access token's
+ * own `exp` when it is a JWT (the earlier of the two when both are there), or `defaultLifetimeMs`;
+ * `refresh_in` (Entra's hint) sets when it is refreshed.
  */
-export function parseTokenResponse(response: RawResponse, what: string, defaultLifetimeMs: number, secrets: readonly string[] = []): AccessToken {
+export function parseTokenResponse(response: RawResponse, what: string, defaultLifetimeMs: number, options: ParseOptions = {}): AccessToken {
+  const secrets = options.secrets ?? [];
+  const wanted = options.tokenType ?? 'Bearer';
   const fail = (problem: string) =>
     new TokenError('invalid_response', redact(`${what} answered HTTP ${response.status} but ${problem}`, secrets), { status: response.status });
 
@@ -54,21 +64,59 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
   if (!HEADER_SAFE.test(accessToken)) throw fail('access_token contains characters that cannot be sent in a header');
 
   const tokenType = fields['token_type'];
-  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
+  // No token_type at all is taken as the type asked for (some servers leave it out).
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== wanted.toLowerCase())) {
     const named =
       typeof tokenType === 'string' && KNOWN_TOKEN_TYPES.has(tokenType.toLowerCase()) ? JSON.stringify(tokenType.toLowerCase()) : describe(tokenType);
-    throw fail(`token_type is ${named}; only Bearer tokens are supported`);
+    if (wanted === 'DPoP' && named === '"bearer"') {
+      throw fail('token_type is "bearer": the server ignored the DPoP proof (turn dpop off, or enable DPoP for this client at the server)');
+    }
+    throw fail(
+      `token_type is ${named}; ${wanted === 'DPoP' ? 'a DPoP token was asked for' : 'only Bearer tokens are supported (DPoP tokens need the dpop option)'}`,
+    );
   }
 
-  const lifetimeMs = lifetimeOf(fields['expires_in'], defaultLifetimeMs, fail);
+  const expiresIn = fields['expires_in'];
+  const fromJwt = expiresIn === undefined || expiresIn === null ? jwtLifetimeMs(accessToken, response.sentAt) : undefined;
+  const lifetimeMs = fromJwt ?? lifetimeOf(expiresIn, defaultLifetimeMs, fail);
+  const stated = expiresIn !== undefined && expiresIn !== null ? jwtLifetimeMs(accessToken, response.sentAt) : undefined;
+  const lifetime = stated === undefined ? lifetimeMs : Math.min(lifetimeMs, stated);
+  const refreshIn = secondsOf(fields['refresh_in']);
   const scope = fields['scope'];
   return accessTokenOf({
     accessToken,
-    tokenType: 'Bearer',
+    tokenType: wanted,
     issuedAt: response.sentAt,
-    expiresAt: response.sentAt + lifetimeMs,
+    expiresAt: response.sentAt + lifetime,
     ...(typeof scope === 'string' && { scope }),
+    // A hint inside the token's life; anything else is ignored (it is only a hint).
+    ...(refreshIn !== undefined && refreshIn * 1000 < lifetime && { refreshAt: response.sentAt + refreshIn * 1000 }),
   });
+}
+
+/** A positive number of seconds (or a plain decimal string of one), else undefined. */
+function secondsOf(value: unknown): number | undefined {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
+/**
+ * The life left in a JWT access token by its own `exp` (a number of seconds, believed up to the
+ * 30-day cap like any lifetime), or undefined when it is not a JWT with one. The signature is not
+ * checked: it is the API's to check, and a wrong `exp` only moves our refresh.
+ */
+function jwtLifetimeMs(accessToken: string, sentAt: number): number | undefined {
+  const parts = accessToken.split('.');
+  if (parts.length !== 3) return undefined;
+  let exp: unknown;
+  try {
+    exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown } | null)?.exp;
+  } catch {
+    return undefined;
+  }
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
+  const ms = exp * 1000 - sentAt;
+  return ms >= MIN_LIFETIME_MS ? Math.min(ms, MAX_LIFETIME_MS) : undefined;
 }
 
 function lifetimeOf(expiresIn: unknown, defaultLifetimeMs: number, fail: (problem: string) => TokenError): number {

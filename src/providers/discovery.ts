@@ -1,0 +1,84 @@
+// Authorization server metadata (RFC 8414, OpenID Connect Discovery), read once: the token and
+// revocation endpoints (their mTLS aliases where the client uses a certificate) and which client
+// authentication methods the server takes.
+import axios from 'axios';
+import { ConfigError, TokenError } from '../errors';
+import { MAX_RESPONSE_BYTES } from '../transport/http';
+import type { TokenProvider } from '../types';
+import type { AuthMethod } from '../auth/client-auth';
+import { clientCredentials, type ClientCredentialsOptions } from './client-credentials';
+import { httpUrl } from './shared';
+
+export type IssuerOptions = Omit<ClientCredentialsOptions, 'tokenUrl' | 'revocationUrl'> & {
+  /** How long to wait for the metadata, in ms. Default 10 000. */
+  timeoutMs?: number;
+};
+
+interface Metadata {
+  issuer?: unknown;
+  token_endpoint?: unknown;
+  revocation_endpoint?: unknown;
+  token_endpoint_auth_methods_supported?: unknown;
+  mtls_endpoint_aliases?: { token_endpoint?: unknown; revocation_endpoint?: unknown } | null;
+}
+
+/**
+ * A `clientCredentials()` provider for the server at `issuer`, from its metadata. Throws a
+ * ConfigError when the server does not take `authMethod`, a TokenError when it cannot be read.
+ */
+export async function fromIssuer(issuer: string, options: IssuerOptions): Promise<TokenProvider> {
+  const who = 'clientCredentials.fromIssuer()';
+  const base = httpUrl(issuer, 'issuer', who);
+  const { timeoutMs = 10_000, ...rest } = options ?? ({} as IssuerOptions);
+  const metadata = await read(base, timeoutMs, who);
+  if (typeof metadata.issuer !== 'string' || metadata.issuer.replace(/\/+$/, '') !== base) {
+    throw new TokenError('invalid_response', `${who}: the metadata at ${base} names another issuer (RFC 8414 §3.3 says they must be the same)`);
+  }
+  const authMethod: AuthMethod = rest.authMethod ?? (rest.privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
+  const supported = Array.isArray(metadata.token_endpoint_auth_methods_supported) ? (metadata.token_endpoint_auth_methods_supported as unknown[]) : undefined;
+  if (supported !== undefined && !supported.includes(authMethod)) {
+    const known = supported.filter((method): method is string => typeof method === 'string' && /^[\w-]{1,64}$/.test(method));
+    throw new ConfigError('authMethod', `${who}: ${base} does not take ${authMethod}; it takes ${known.join(', ') || 'no method we know'}`);
+  }
+  // A client certificate goes to the mTLS aliases, where the server asks for it.
+  const mtls = authMethod.includes('tls_client_auth') || rest.tls?.cert !== undefined;
+  const aliases = mtls ? metadata.mtls_endpoint_aliases : undefined;
+  const tokenUrl = urlField(aliases?.token_endpoint, who) ?? urlField(metadata.token_endpoint, who);
+  if (tokenUrl === undefined) throw new TokenError('invalid_response', `${who}: the metadata at ${base} has no token_endpoint`);
+  const revocationUrl = urlField(aliases?.revocation_endpoint, who) ?? urlField(metadata.revocation_endpoint, who);
+  return clientCredentials({
+    ...rest,
+    authMethod,
+    tokenUrl,
+    ...(revocationUrl !== undefined && { revocationUrl }),
+    assertionAudience: rest.assertionAudience ?? base,
+  });
+}
+
+/** RFC 8414's location first (the issuer's path after the well-known part), then OpenID Connect's. */
+async function read(issuer: string, timeoutMs: number, who: string): Promise<Metadata> {
+  const { origin, pathname } = new URL(issuer);
+  const path = pathname === '/' ? '' : pathname;
+  const locations = [`${origin}/.well-known/oauth-authorization-server${path}`, `${issuer}/.well-known/openid-configuration`];
+  let last = 'no answer';
+  for (const url of locations) {
+    try {
+      const response = await axios.get<unknown>(url, {
+        timeout: timeoutMs,
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        responseType: 'json',
+        validateStatus: () => true,
+      });
+      if (response.status === 200 && response.data !== null && typeof response.data === 'object') return response.data;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as { code?: string }).code ?? 'a network error';
+    }
+  }
+  throw new TokenError('network_error', `${who}: could not read the metadata of ${issuer} (${last})`);
+}
+
+function urlField(value: unknown, who: string): string | undefined {
+  return typeof value === 'string' ? httpUrl(value, 'metadata', who) : undefined;
+}
