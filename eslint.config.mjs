@@ -59,6 +59,8 @@ export default tseslint.config(
         clearTimeout: 'readonly',
         URL: 'readonly',
         AbortController: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
