@@ -1,5 +1,6 @@
 // Every client authentication method, resource indicators, server hints and discovery, against a
 // certified authorization server (oidc-provider) and an API that introspects each token.
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
@@ -196,3 +197,43 @@ describe('discovery: clientCredentials.fromIssuer()', () => {
     expect(error.message).toMatch(/client_secret_basic, private_key_jwt/);
   });
 });
+
+describe("private_key_jwt with the key's certificate (as Entra ID wants it)", () => {
+  test('the server takes the assertion; its header names the certificate by x5t and x5t#S256', async () => {
+    const { cert, key } = oidc.certs.client;
+    const { tokens } = managerFor({ ...optionsFor(oidc, 'pkjwt-es256'), clientId: 'pkjwt-cert', privateKey: key, certificate: cert });
+    await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
+    expect((await oidc.stats()).token).toEqual([expect.objectContaining({ client: 'pkjwt-cert', status: 200 })]);
+
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen.push(new URLSearchParams(body).get('client_assertion') ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 60 }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    track(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    const capture = new TokenManager({ provider: clientCredentials({ tokenUrl, clientId: 'entra-app', privateKey: key, certificate: cert, keyId: 'k1' }) });
+    track(() => capture.dispose({ revoke: false }));
+    await capture.getToken();
+    const header = JSON.parse(Buffer.from(seen[0]!.split('.')[0]!, 'base64url').toString());
+    const x509 = new X509Certificate(cert);
+    const b64 = (hex: string) => Buffer.from(hex.replace(/:/g, ''), 'hex').toString('base64url');
+    expect(header).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'k1', x5t: b64(x509.fingerprint), 'x5t#S256': b64(x509.fingerprint256) });
+    expect(claimsOf(seen[0]!)).toMatchObject({ iss: 'entra-app', sub: 'entra-app', aud: tokenUrl, jti: expect.any(String) });
+    const { iat, exp } = claimsOf(seen[0]!) as { iat: number; exp: number };
+    expect(exp - iat).toBe(60);
+  });
+
+  test('a certificate of another key is a ConfigError', () => {
+    expect(() => clientCredentials({ ...base(oidc), privateKey: oidc.certs.client.key, certificate: oidc.certs.other.cert })).toThrow(
+      /certificate is not the certificate of privateKey/,
+    );
+  });
+});
+
+const base = (o: Oidc) => ({ tokenUrl: `${o.issuer}/token`, clientId: 'pkjwt-cert' });

@@ -4,6 +4,11 @@ export { TokenError, ConfigError, isTokenError, type TokenErrorCode, type TokenE
 export { crowdstrike, parseCloud, CROWDSTRIKE_CLOUDS, type CrowdStrikeCloud, type CrowdStrikeOptions, type CrowdStrikeProvider } from './providers/crowdstrike';
 export { onelogin, type OneLoginOptions } from './providers/onelogin';
 export { clientCredentials, type ClientCredentialsOptions } from './providers/client-credentials';
+export type { IssuerOptions } from './providers/discovery';
+export type { AuthMethod } from './auth/client-auth';
+export type { DpopOptions } from './auth/dpop';
+export type { TlsOptions } from './auth/tls';
+export type { SigningAlgorithm } from './auth/keys';
 export { memoryStore, storeKey, type MemoryStoreOptions } from './core/store';
 export { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
 export { DEFAULT_RETRY } from './core/retry';
@@ -18,6 +23,7 @@ export type {
   ProviderContext,
   RefreshReason,
   RetryOptions,
+  SenderBinding,
   TokenManagerEvents,
   TokenManagerOptions,
   TokenProvider,

@@ -1,7 +1,7 @@
 // How a client proves who it is at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523,
 // RFC 8705): a secret in a Basic header or the body, a signed assertion made fresh for each call, or
 // the TLS client certificate. The method is chosen once; each call asks for what it adds.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
 import { SignJWT } from 'jose';
 import { ConfigError } from '../errors';
@@ -28,6 +28,7 @@ export interface ClientAuthOptions {
   readonly authMethod: AuthMethod;
   readonly privateKey: unknown;
   readonly keyId: string | undefined;
+  readonly certificate: unknown;
   readonly algorithm: unknown;
   readonly tls: TlsOptions | undefined;
   readonly basicEncoding: 'form' | 'raw';
@@ -58,8 +59,8 @@ export function clientAuth(options: ClientAuthOptions, who: string): ClientAuth 
   if (authMethod.includes('tls_client_auth') && options.tls?.cert === undefined) {
     throw new ConfigError('tls', `${who}: ${authMethod} needs tls: { cert, key } (the client certificate and its private key)`);
   }
-  if (authMethod !== 'private_key_jwt' && options.privateKey !== undefined)
-    throw new ConfigError('privateKey', `${who}: privateKey is used by private_key_jwt only`);
+  for (const option of ['privateKey', 'certificate'] as const)
+    if (authMethod !== 'private_key_jwt' && options[option] !== undefined) throw new ConfigError(option, `${who}: ${option} is used by private_key_jwt only`);
   const secrets = clientSecret === undefined ? [] : secretForms(clientSecret, clientId);
 
   if (authMethod === 'client_secret_basic' || authMethod === 'client_secret_post') {
@@ -79,12 +80,13 @@ export function clientAuth(options: ClientAuthOptions, who: string): ClientAuth 
         ? hmacSigner(clientSecret!, options.algorithm, who)
         : asymmetricSigner(signingKey(options.privateKey, options.algorithm, who));
     const storeSecret = authMethod === 'client_secret_jwt' ? clientSecret! : (signer.der as Uint8Array);
+    const thumbprints = certificateHeader(options.certificate, signer, who);
     return {
       method: authMethod,
       async authenticate() {
         const now = Math.floor(Date.now() / 1000);
         const assertion = await new SignJWT({ jti: randomUUID() })
-          .setProtectedHeader({ alg: signer.algorithm, typ: 'JWT', ...(options.keyId !== undefined && { kid: options.keyId }) })
+          .setProtectedHeader({ alg: signer.algorithm, typ: 'JWT', ...(options.keyId !== undefined && { kid: options.keyId }), ...thumbprints })
           .setIssuer(clientId)
           .setSubject(clientId)
           .setAudience(options.audience)
@@ -109,6 +111,24 @@ export function clientAuth(options: ClientAuthOptions, who: string): ClientAuth 
     storeSecret: tls!.keyDer!,
     agent,
   };
+}
+
+/**
+ * `x5t` and `x5t#S256`: how Entra ID (and others) pick the certificate credential an assertion is
+ * signed for. The certificate must be the private key's.
+ */
+function certificateHeader(value: unknown, signer: Signer, who: string): Record<string, string> {
+  if (value === undefined) return {};
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(value as string | Buffer);
+  } catch {
+    throw new ConfigError('certificate', `${who}: certificate must be the PEM certificate of privateKey`);
+  }
+  if (signer.der === undefined || !certificate.checkPrivateKey(signer.key as SigningKey['key']))
+    throw new ConfigError('certificate', `${who}: certificate is not the certificate of privateKey`);
+  const thumbprint = (fingerprint: string) => Buffer.from(fingerprint.replace(/:/g, ''), 'hex').toString('base64url');
+  return { x5t: thumbprint(certificate.fingerprint), 'x5t#S256': thumbprint(certificate.fingerprint256) };
 }
 
 function formEncode(text: string): string {

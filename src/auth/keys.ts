@@ -26,8 +26,8 @@ export interface SigningKey {
 /** `privateKey` as a KeyObject with the algorithm it signs with (`algorithm`, or the key's default). */
 export function signingKey(privateKey: unknown, algorithm: unknown, who: string, option = 'privateKey'): SigningKey {
   const key = privateKeyOf(privateKey, who, option);
-  const kind = key.asymmetricKeyType === 'ec' ? String(key.asymmetricKeyDetails?.namedCurve ?? 'ec') : String(key.asymmetricKeyType);
-  const chosen = algorithm === undefined ? DEFAULT_FOR[normalCurve(kind)] : algorithm;
+  const kind = normalCurve(key.asymmetricKeyType === 'ec' ? String(key.asymmetricKeyDetails?.namedCurve ?? 'ec') : String(key.asymmetricKeyType));
+  const chosen = algorithm === undefined ? DEFAULT_FOR[kind] : algorithm;
   if (typeof chosen !== 'string' || !(SIGNING_ALGORITHMS as readonly string[]).includes(chosen)) {
     const got =
       algorithm === undefined
@@ -37,10 +37,10 @@ export function signingKey(privateKey: unknown, algorithm: unknown, who: string,
           : typeof algorithm;
     throw new ConfigError('algorithm', `${who}: algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')} (got ${got})`);
   }
-  if (!fits(chosen as SigningAlgorithm, normalCurve(kind))) {
+  if (!fits(chosen as SigningAlgorithm, kind)) {
     throw new ConfigError(
       'algorithm',
-      `${who}: ${chosen} cannot be signed with ${option} (a ${kind} key): use ${DEFAULT_FOR[normalCurve(kind)] ?? 'another key'}, or a key that fits ${chosen}`,
+      `${who}: ${chosen} cannot be signed with ${option} (a ${kind} key): use ${DEFAULT_FOR[kind] ?? 'another key'}, or a key that fits ${chosen}`,
     );
   }
   return { key, algorithm: chosen as SigningAlgorithm };

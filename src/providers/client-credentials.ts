@@ -24,6 +24,8 @@ export interface ClientCredentialsOptions {
   privateKey?: unknown;
   /** The `kid` header of client assertions. */
   keyId?: string;
+  /** private_key_jwt: the key's certificate (PEM); its thumbprints go in the assertion header as `x5t` and `x5t#S256` (Entra ID). */
+  certificate?: string | Buffer;
   /** The assertions' algorithm. Default from the key (RS256, PS256 for RSA-PSS, ES256/384/512, EdDSA); HS256 for `client_secret_jwt`. */
   algorithm?: SigningAlgorithm | 'HS256' | 'HS384' | 'HS512';
   /** mTLS (RFC 8705): the client certificate and key (also sent to the API for certificate-bound tokens), and CAs to trust. */
@@ -49,7 +51,7 @@ export interface ClientCredentialsOptions {
 }
 
 const OPTIONS = [
-  'tokenUrl', 'clientId', 'clientSecret', 'authMethod', 'privateKey', 'keyId', 'algorithm', 'tls', 'dpop', 'resource', 'tokenParams',
+  'tokenUrl', 'clientId', 'clientSecret', 'authMethod', 'privateKey', 'keyId', 'certificate', 'algorithm', 'tls', 'dpop', 'resource', 'tokenParams',
   'basicEncoding', 'scope', 'audience', 'revocationUrl', 'baseUrl', 'assertionAudience',
 ] as const; // prettier-ignore
 /** Token request parameters that options set: `tokenParams` may not set them behind their back. */
@@ -88,7 +90,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
   if (basicEncoding !== 'form' && basicEncoding !== 'raw')
     throw new ConfigError('basicEncoding', `${who}: basicEncoding must be 'form' (RFC 6749 §2.3.1) or 'raw'`);
   const auth = clientAuth(
-    { clientId, clientSecret, authMethod, privateKey: options.privateKey, keyId: optionalString(options.keyId, 'keyId', who), algorithm: options.algorithm, tls: options.tls, basicEncoding, audience: optionalUrl(options.assertionAudience, 'assertionAudience', who) ?? tokenUrl },
+    { clientId, clientSecret, authMethod, privateKey: options.privateKey, keyId: optionalString(options.keyId, 'keyId', who), certificate: options.certificate, algorithm: options.algorithm, tls: options.tls, basicEncoding, audience: optionalUrl(options.assertionAudience, 'assertionAudience', who) ?? tokenUrl },
     who,
   ); // prettier-ignore
   const dpop = options.dpop === undefined ? undefined : dpopKey(options.dpop, who);

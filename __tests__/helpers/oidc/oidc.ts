@@ -2,7 +2,7 @@
 // certificates made for this run: a test CA, a server certificate for 127.0.0.1, a client
 // certificate the CA signed and a self-signed one, and one client per authentication method.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +146,7 @@ function clients(keys: Keys, certs: Certificates): object[] {
     { ...base, client_id: 'pkjwt-rs256', jwks: jwks(keys.rsa), token_endpoint_auth_method: 'private_key_jwt' },
     { ...base, client_id: 'pkjwt-ps256', jwks: jwks(keys.rsa), token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'PS256' },
     { ...base, client_id: 'pkjwt-es256', jwks: jwks(keys.ec), token_endpoint_auth_method: 'private_key_jwt' },
+    { ...base, client_id: 'pkjwt-cert', jwks: jwks(createPrivateKey(certs.client.key)), token_endpoint_auth_method: 'private_key_jwt' },
     { ...base, client_id: 'pkjwt-eddsa', jwks: jwks(keys.ed25519), token_endpoint_auth_method: 'private_key_jwt' },
     {
       ...base,
