@@ -27,6 +27,7 @@ test.each([
   ['core/', ['integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'manager', 'options', 'axios']],
   ['transport/', ['integrations/', 'providers/', 'testing/', 'redis/', 'manager']],
   ['utils/', ['core/', 'integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'manager', 'axios']],
+  ['auth/', ['core/', 'integrations/', 'providers/', 'testing/', 'redis/', 'manager', 'axios']],
   ['providers/', ['integrations/', 'testing/', 'redis/', 'manager']],
   ['integrations/', ['providers/', 'testing/', 'redis/', 'manager', 'transport/']],
   ['redis/', ['integrations/', 'providers/', 'testing/', 'manager', 'transport/']],

@@ -7,6 +7,9 @@ afterEach(cleanup);
 
 const json = (body: unknown) => ({ body: JSON.stringify(body) });
 
+/** An unsigned JWT with these claims: enough for a client that reads exp and never verifies. */
+const jwt = (claims: object) => ['{"alg":"none"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.sig';
+
 const CASES: [string, { body: string; contentType?: string; status?: number }, RegExp][] = [
   ['an HTML page', { body: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' }, /not JSON \(text\/html/],
   ['a truncated body', { body: '{"access_token": "abc", "expires_' }, /not JSON/],
@@ -24,6 +27,7 @@ const CASES: [string, { body: string; contentType?: string; status?: number }, R
   ['a sub-second expires_in', json({ access_token: 'abc', expires_in: 0.2 }), /too short to use/],
   ['an unknown token_type', json({ access_token: 'abc', token_type: 'mac', expires_in: 60 }), /token_type is "mac"; only Bearer/],
   ['a redirect', { body: '', status: 302 }, /answered HTTP 302/],
+  ['no expires_in and a JWT already expired', json({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) - 60 }) }), /exp is past: check this host's clock/],
 ];
 
 describe.each(DIALECTS)('%s: bad token responses', (dialect) => {
@@ -63,4 +67,40 @@ test('a numeric string expires_in, a missing token_type and extra fields are acc
   expect(token.expiresAt - token.issuedAt).toBe(1_799_000);
   expect(token.tokenType).toBe('Bearer');
   expect(token.scope).toBe('devices:read');
+});
+
+describe('hints a server gives about the life of its token', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const cases: [string, () => object, (lifetime: number) => boolean][] = [
+    ["a JWT's exp, without expires_in", () => ({ access_token: jwt({ exp: now() + 120 }) }), (ms) => ms > 118_000 && ms <= 120_000],
+    ['the earlier of exp and expires_in', () => ({ access_token: jwt({ exp: now() + 120 }), expires_in: 3600 }), (ms) => ms > 118_000 && ms <= 120_000],
+    [
+      'expires_in when exp is past (clock skew: the relative figure wins)',
+      () => ({ access_token: jwt({ exp: now() - 600 }), expires_in: 300 }),
+      (ms) => ms === 300_000,
+    ],
+    ['an absurd exp is cut to the 30-day cap', () => ({ access_token: jwt({ exp: 1e15 }) }), (ms) => ms === 30 * 86_400_000],
+    ['an exp that is a string is no exp (the default lifetime)', () => ({ access_token: jwt({ exp: String(now() + 120) }) }), (ms) => ms === 90_000],
+    ['three dot-separated parts that are not a JWT', () => ({ access_token: 'a.b.c' }), (ms) => ms === 90_000],
+  ];
+  test.each(cases)('%s', async (_name, body, fits) => {
+    const { sim, tokens, events } = await rig('oauth2', {}, { defaultLifetimeMs: 90_000 });
+    sim.failNext(1, { status: 200, body: JSON.stringify({ token_type: 'Bearer', ...body() }) });
+    await tokens.getToken();
+    const token = events.refresh[0]!.token;
+    expect(fits(token.expiresAt - token.issuedAt)).toBe(true);
+  });
+
+  test.each([
+    ['refresh_in: 30 of 3600', 30, 30_000],
+    ['refresh_in past the expiry is ignored', 7200, undefined],
+    ['a negative refresh_in is ignored', -5, undefined],
+    ['a refresh_in that is not a number is ignored', 'soon', undefined],
+  ])('%s', async (_name, refreshIn, after) => {
+    const { sim, tokens, events } = await rig('oauth2');
+    sim.failNext(1, { status: 200, body: JSON.stringify({ access_token: 'hinted', token_type: 'Bearer', expires_in: 3600, refresh_in: refreshIn }) });
+    await tokens.getToken();
+    const token = events.refresh[0]!.token;
+    expect(token.refreshAt === undefined ? undefined : token.refreshAt - token.issuedAt).toBe(after);
+  });
 });

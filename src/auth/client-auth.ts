@@ -61,6 +61,12 @@ export function clientAuth(options: ClientAuthOptions, who: string): ClientAuth 
   }
   for (const option of ['privateKey', 'certificate'] as const)
     if (authMethod !== 'private_key_jwt' && options[option] !== undefined) throw new ConfigError(option, `${who}: ${option} is used by private_key_jwt only`);
+  // An option that would do nothing is a mistake worth hearing about.
+  for (const option of ['keyId', 'algorithm'] as const)
+    if (!authMethod.endsWith('_jwt') && options[option] !== undefined)
+      throw new ConfigError(option, `${who}: ${option} is used by client assertions only (client_secret_jwt, private_key_jwt), not ${authMethod}`);
+  if (authMethod === 'client_secret_basic' && options.basicEncoding === 'raw' && clientId.includes(':'))
+    throw new ConfigError('basicEncoding', `${who}: a clientId with ':' cannot be sent unencoded over Basic: use basicEncoding 'form' or client_secret_post`);
   const secrets = clientSecret === undefined ? [] : secretForms(clientSecret, clientId);
 
   if (authMethod === 'client_secret_basic' || authMethod === 'client_secret_post') {

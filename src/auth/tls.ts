@@ -9,7 +9,7 @@ export interface TlsOptions {
   cert?: string | Buffer;
   /** Its private key (PEM). */
   key?: string | Buffer;
-  /** CA certificates (PEM) to trust for the token endpoint and the API, beside the system's. */
+  /** CA certificates (PEM) to trust for the token endpoint and the API, in place of Node's bundled roots (as Node's `ca` does). */
   ca?: string | Buffer | readonly (string | Buffer)[];
 }
 

@@ -152,7 +152,8 @@ function attachInterceptors(
     if (url === undefined || binding === undefined) return;
     const bound = binding.forRequest((config.method ?? 'get').toUpperCase(), url, held.token);
     for (const [name, value] of Object.entries(bound.headers ?? {})) (config.headers as unknown as Record<string, unknown>)[name] = value;
-    if (bound.httpsAgent !== undefined && config.httpsAgent === undefined) config.httpsAgent = bound.httpsAgent;
+    // A certificate-bound token is worthless without its certificate: the manager's agent wins.
+    if (bound.httpsAgent !== undefined) config.httpsAgent = bound.httpsAgent;
   };
   /** Whether the API asked for this request again with a new DPoP nonce (it has been learnt). */
   const askedAgain = (response: AxiosResponse | undefined): boolean => {

@@ -46,7 +46,7 @@ export interface ClientCredentialsOptions {
   revocationUrl?: string;
   /** Base URL of the API the token is for: relative request URLs go there. */
   baseUrl?: string;
-  /** The `aud` of client assertions. Default: the token endpoint (the issuer, with `fromIssuer`). */
+  /** The `aud` of client assertions. Default: the token endpoint URL (some servers want their issuer here). */
   assertionAudience?: string;
 }
 

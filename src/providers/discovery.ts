@@ -2,6 +2,8 @@
 // revocation endpoints (their mTLS aliases where the client uses a certificate) and which client
 // authentication methods the server takes.
 import axios from 'axios';
+import type { Agent } from 'node:https';
+import { readTls } from '../auth/tls';
 import { ConfigError, TokenError } from '../errors';
 import { MAX_RESPONSE_BYTES } from '../transport/http';
 import type { TokenProvider } from '../types';
@@ -30,7 +32,7 @@ export async function fromIssuer(issuer: string, options: IssuerOptions): Promis
   const who = 'clientCredentials.fromIssuer()';
   const base = httpUrl(issuer, 'issuer', who);
   const { timeoutMs = 10_000, ...rest } = options ?? ({} as IssuerOptions);
-  const metadata = await read(base, timeoutMs, who);
+  const metadata = await read(base, timeoutMs, who, rest.tls === undefined ? undefined : readTls(rest.tls, who).agent);
   if (typeof metadata.issuer !== 'string' || metadata.issuer.replace(/\/+$/, '') !== base) {
     throw new TokenError('invalid_response', `${who}: the metadata at ${base} names another issuer (RFC 8414 §3.3 says they must be the same)`);
   }
@@ -51,12 +53,11 @@ export async function fromIssuer(issuer: string, options: IssuerOptions): Promis
     authMethod,
     tokenUrl,
     ...(revocationUrl !== undefined && { revocationUrl }),
-    assertionAudience: rest.assertionAudience ?? base,
   });
 }
 
 /** RFC 8414's location first (the issuer's path after the well-known part), then OpenID Connect's. */
-async function read(issuer: string, timeoutMs: number, who: string): Promise<Metadata> {
+async function read(issuer: string, timeoutMs: number, who: string, httpsAgent: Agent | undefined): Promise<Metadata> {
   const { origin, pathname } = new URL(issuer);
   const path = pathname === '/' ? '' : pathname;
   const locations = [`${origin}/.well-known/oauth-authorization-server${path}`, `${issuer}/.well-known/openid-configuration`];
@@ -69,6 +70,7 @@ async function read(issuer: string, timeoutMs: number, who: string): Promise<Met
         maxContentLength: MAX_RESPONSE_BYTES,
         responseType: 'json',
         validateStatus: () => true,
+        ...(httpsAgent && { httpsAgent }),
       });
       if (response.status === 200 && response.data !== null && typeof response.data === 'object') return response.data;
       last = `HTTP ${response.status}`;

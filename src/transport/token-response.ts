@@ -77,10 +77,17 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
   }
 
   const expiresIn = fields['expires_in'];
-  const fromJwt = expiresIn === undefined || expiresIn === null ? jwtLifetimeMs(accessToken, response.sentAt) : undefined;
-  const lifetimeMs = fromJwt ?? lifetimeOf(expiresIn, defaultLifetimeMs, fail);
-  const stated = expiresIn !== undefined && expiresIn !== null ? jwtLifetimeMs(accessToken, response.sentAt) : undefined;
-  const lifetime = stated === undefined ? lifetimeMs : Math.min(lifetimeMs, stated);
+  const fromJwt = jwtLifetimeMs(accessToken, response.sentAt);
+  // Without expires_in, an exp already past is all we know: the token is not used. Beside
+  // expires_in (relative, so immune to clock skew) such an exp is taken for skew and ignored.
+  if (fromJwt === EXPIRED && (expiresIn === undefined || expiresIn === null)) {
+    throw fail("expires_in is missing and the access token's exp is past: check this host's clock against the server's");
+  }
+  const stated = fromJwt === EXPIRED ? undefined : fromJwt;
+  const lifetime =
+    expiresIn === undefined || expiresIn === null
+      ? (stated ?? defaultLifetimeMs)
+      : Math.min(lifetimeOf(expiresIn, defaultLifetimeMs, fail), stated ?? Infinity);
   const refreshIn = secondsOf(fields['refresh_in']);
   const scope = fields['scope'];
   return accessTokenOf({
@@ -102,10 +109,12 @@ function secondsOf(value: unknown): number | undefined {
 
 /**
  * The life left in a JWT access token by its own `exp` (a number of seconds, believed up to the
- * 30-day cap like any lifetime), or undefined when it is not a JWT with one. The signature is not
+ * 30-day cap like any lifetime; EXPIRED under a second), or undefined when it is not a JWT with one. The signature is not
  * checked: it is the API's to check, and a wrong `exp` only moves our refresh.
  */
-function jwtLifetimeMs(accessToken: string, sentAt: number): number | undefined {
+const EXPIRED = 'expired';
+
+function jwtLifetimeMs(accessToken: string, sentAt: number): number | typeof EXPIRED | undefined {
   const parts = accessToken.split('.');
   if (parts.length !== 3) return undefined;
   let exp: unknown;
@@ -116,7 +125,7 @@ function jwtLifetimeMs(accessToken: string, sentAt: number): number | undefined 
   }
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
   const ms = exp * 1000 - sentAt;
-  return ms >= MIN_LIFETIME_MS ? Math.min(ms, MAX_LIFETIME_MS) : undefined;
+  return ms >= MIN_LIFETIME_MS ? Math.min(ms, MAX_LIFETIME_MS) : EXPIRED;
 }
 
 function lifetimeOf(expiresIn: unknown, defaultLifetimeMs: number, fail: (problem: string) => TokenError): number {
