@@ -8,6 +8,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { latencyChart } from './chart';
 import { day, type DayRow } from './figures/day';
+import { dpopCost, type DpopCost } from './figures/dpop';
 import { hotPath, type HotPathRow } from './figures/hot-path';
 import { slowEndpoint, type SlowOptions, type SlowRow } from './figures/slow-endpoint';
 import { stampede, type StampedeRow } from './figures/stampede';
@@ -20,6 +21,7 @@ const FULL = {
   dayHours: 24,
   dayLifetimeSeconds: 1799,
   slow: { seconds: 30, intervalMs: 50 } as SlowOptions,
+  dpop: { timeMs: 1_000, iterations: 64 },
 };
 const SMOKE = {
   hotPath: { rounds: 5, requestsPerRound: 100, concurrency: 10, microTimeMs: 50 },
@@ -28,6 +30,7 @@ const SMOKE = {
   // Short tokens, so that a quarter of an hour holds a dozen refreshes or more.
   dayLifetimeSeconds: 60,
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
+  dpop: { timeMs: 50, iterations: 8 },
 };
 
 export interface BenchResults {
@@ -36,6 +39,8 @@ export interface BenchResults {
   readonly machine: { cpu: string; cores: number; node: string; os: string };
   readonly config: typeof FULL;
   readonly micro: { getTokenNs: number; interceptorsNs: number; interceptorsAbsoluteNs: number };
+  /** The request interceptor with a Bearer token vs a DPoP proof per request (absent in runs before it was measured). */
+  readonly dpop?: DpopCost;
   /** One object per contender and figure. */
   readonly results: (
     ({ figure: 'hot-path' } & HotPathRow) | ({ figure: 'stampede' } & StampedeRow) | ({ figure: 'day' } & DayRow) | ({ figure: 'slow-endpoint' } & SlowRow)
@@ -56,6 +61,8 @@ async function main() {
 
   log('figure 1: hot path');
   const hot = await hotPath(config.hotPath);
+  log('DPoP: the cost of a proof per request');
+  const dpop = await dpopCost(config.dpop);
   log('figure 2: cold-start stampede');
   const herd = await stampede(config.stampede);
   log(`figure 3 and 5: a simulated day (${config.dayHours} h)`);
@@ -69,6 +76,7 @@ async function main() {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, os: `${process.platform} ${release()}` },
     config: config,
     micro: hot.micro,
+    dpop,
     results: [
       ...hot.rows.map((row) => ({ figure: 'hot-path' as const, ...row })),
       ...herd.map((row) => ({ figure: 'stampede' as const, ...row })),
