@@ -42,7 +42,12 @@ const cases: [string, Partial<ClientCredentialsOptions> & Record<string, unknown
   ['a certificate with a secret method', { clientSecret: 's', certificate: 'x' }, 'certificate', /private_key_jwt only/],
   ['a certificate that is not PEM', { privateKey: ecPem, certificate: 'not a certificate' }, 'certificate', /must be the PEM certificate of privateKey/],
   ['a keyId for a method without assertions', { clientSecret: 's', keyId: 'k1' }, 'keyId', /used by client assertions only .* not client_secret_basic/],
-  ['an algorithm for client_secret_post', { authMethod: 'client_secret_post', clientSecret: 's', algorithm: 'ES256' }, 'algorithm', /used by client assertions only/],
+  [
+    'an algorithm for client_secret_post',
+    { authMethod: 'client_secret_post', clientSecret: 's', algorithm: 'ES256' },
+    'algorithm',
+    /used by client assertions only/,
+  ],
   [
     "a ':' in the client id with raw Basic",
     { clientId: 'a:b', clientSecret: 's', basicEncoding: 'raw' },
@@ -62,9 +67,31 @@ const cases: [string, Partial<ClientCredentialsOptions> & Record<string, unknown
   [
     'a DPoP key and an algorithm that do not fit',
     { clientSecret: 's', dpop: { privateKey: ecJwk, algorithm: 'EdDSA' } },
-    'algorithm',
+    'dpop.algorithm',
     /EdDSA cannot be signed with dpop.privateKey/,
   ],
+  ['dpop: null', { clientSecret: 's', dpop: null as never }, 'dpop', /dpop must be true, false or \{ privateKey, algorithm \}/],
+  [
+    'a typo inside dpop (it would make a key per manager)',
+    { clientSecret: 's', dpop: { prvateKey: ecPem } as never },
+    'dpop.prvateKey',
+    /did you mean dpop.privateKey\?/,
+  ],
+  ['a DPoP algorithm without a key', { clientSecret: 's', dpop: { algorithm: 'RS256' } }, 'dpop.algorithm', /needs a dpop.privateKey that fits it/],
+  [
+    'an RSA-PSS key',
+    { privateKey: generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey },
+    'privateKey',
+    /rsa-pss key, which cannot sign here: use an RSA/,
+  ],
+  [
+    'an Ed448 key for DPoP',
+    { clientSecret: 's', dpop: { privateKey: generateKeyPairSync('ed448').privateKey } },
+    'dpop.privateKey',
+    /ed448 key, which cannot sign here/,
+  ],
+  ['a tls.ca that is not a certificate', { clientSecret: 's', tls: { ca: 'not a pem' } }, 'tls', /tls.ca must be a PEM certificate/],
+  ['a tls.ca of the wrong type', { clientSecret: 's', tls: { ca: [123] as never } }, 'tls', /tls.ca must be a PEM certificate/],
   [
     'tokenParams setting a reserved parameter',
     { clientSecret: 's', tokenParams: { client_id: 'other' } },
@@ -105,6 +132,12 @@ test('a provider with a key or a DPoP key shows neither in inspect or JSON', () 
   const provider = clientCredentials({ ...base, privateKey: ec.privateKey, dpop: { privateKey: ecPem } });
   const shown = `${inspect(provider, { showHidden: true, depth: 6 })} ${JSON.stringify(provider)}`;
   for (const material of KEY_MATERIAL) expect(shown).not.toContain(material);
+});
+
+test('dpop: false is no DPoP at all', () => {
+  const off = clientCredentials({ ...base, clientSecret: 's', dpop: false as never });
+  expect(off.binding).toBeUndefined();
+  expect(off.identity).toBe(clientCredentials({ ...base, clientSecret: 's' }).identity);
 });
 
 test('two managers with dpop: true have keys of their own, so they never share a store entry', () => {

@@ -92,8 +92,9 @@ describe('hints a server gives about the life of its token', () => {
   });
 
   test.each([
-    ['refresh_in: 30 of 3600', 30, 30_000],
+    ['refresh_in: 900 of 3600', 900, 900_000],
     ['refresh_in past the expiry is ignored', 7200, undefined],
+    ['a tiny refresh_in is raised to a tenth of the life (no refresh loop)', 0.2, 360_000],
     ['a negative refresh_in is ignored', -5, undefined],
     ['a refresh_in that is not a number is ignored', 'soon', undefined],
   ])('%s', async (_name, refreshIn, after) => {

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import axios from 'axios';
 import { clientCredentials, ConfigError, TokenError, TokenManager } from '../src';
 import { claimsOf, managerFor, optionsFor, type ClientName } from './helpers/oidc/clients';
 import { DEFAULT_KNOBS, startOidc, TRICKY_SECRET, type Oidc } from './helpers/oidc/oidc';
@@ -129,14 +130,14 @@ describe('server hints', () => {
   });
 
   test("Entra's refresh_in sets when the token is refreshed, never later than the refresh window would", async () => {
-    await oidc.knobs({ refreshIn: 30, ttl: 600 });
+    await oidc.knobs({ refreshIn: 120, ttl: 600 });
     const { tokens, events } = managerFor(optionsFor(oidc, 'basic'));
     const before = Date.now();
     await tokens.getToken();
     const token = events.refresh[0]!.token;
-    expect(token.refreshAt).toBeGreaterThanOrEqual(before + 30_000);
-    expect(token.refreshAt).toBeLessThanOrEqual(Date.now() + 30_000);
-    expect(token.expiresAt - token.refreshAt!).toBeGreaterThan(500_000);
+    expect(token.refreshAt).toBeGreaterThanOrEqual(before + 120_000);
+    expect(token.refreshAt).toBeLessThanOrEqual(Date.now() + 120_000);
+    expect(token.expiresAt - token.refreshAt!).toBeGreaterThan(470_000);
   });
 });
 
@@ -175,6 +176,24 @@ describe('discovery: clientCredentials.fromIssuer()', () => {
     await tokens.getToken();
     await tokens.dispose({ revoke: true });
     expect(await oidc.stats()).toMatchObject({ token: [{ client: 'tls', status: 200, tls: true }], revocation: [{ client: 'tls', status: 200, tls: true }] });
+  });
+
+  test.each([
+    ['a plain-http token endpoint on another host', 'http://auth.elsewhere.example/token'],
+    ['a token endpoint that is not http(s)', 'ftp://127.0.0.1/token'],
+    ['a token endpoint with credentials in it', 'https://user:pw@127.0.0.1/token'],
+  ])('metadata with %s is refused (credentials would go there): invalid_response naming the field', async (_name, tokenEndpoint) => {
+    const server = createServer((req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: `http://${req.headers.host}`, token_endpoint: tokenEndpoint })),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    track(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const outcome = await settle(clientCredentials.fromIssuer(issuer, { clientId: 'a', clientSecret: 'b' }));
+    expect(outcome).toMatchObject({ ok: false, error: { code: 'invalid_response' } });
+    const message = (outcome as { error: Error }).error.message;
+    expect(message).toMatch(/has a token_endpoint that is not an https URL without credentials/);
+    expect(message).not.toContain(tokenEndpoint);
   });
 
   test('a method the server does not list is a ConfigError naming the ones it does', async () => {
@@ -237,3 +256,55 @@ describe("private_key_jwt with the key's certificate (as Entra ID wants it)", ()
 });
 
 const base = (o: Oidc) => ({ tokenUrl: `${o.issuer}/token`, clientId: 'pkjwt-cert' });
+
+test('a token endpoint that echoes the request: neither the assertion nor the DPoP proof reaches a message', async () => {
+  const bodies: { body: string; dpop: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      bodies.push({ body, dpop: req.headers.dpop as string | undefined });
+      const description = `${new URLSearchParams(body).get('client_assertion')} ${String(req.headers.dpop)}`;
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: description }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  track(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+  const { tokens } = managerFor({ tokenUrl, clientId: 'echo', privateKey: oidc.keys.ec, dpop: true });
+  const outcome = await settle(tokens.getToken());
+  expect(outcome).toMatchObject({ ok: false, error: { code: 'forbidden', oauthError: 'invalid_request' } });
+  const error = (outcome as { error: TokenError }).error;
+  const assertion = new URLSearchParams(bodies[0]!.body).get('client_assertion')!;
+  const shown = `${error.message} ${error.providerMessage} ${inspect(error)} ${JSON.stringify(error)}`;
+  expect(assertion.length).toBeGreaterThan(100);
+  expect(shown).not.toContain(assertion);
+  expect(shown).not.toContain(bodies[0]!.dpop!);
+  expect(shown).not.toContain(assertion.split('.')[2]!);
+});
+
+test("a provider's own tokenType never goes into the header as it is: only Bearer or DPoP", async () => {
+  const seen: (string | undefined)[] = [];
+  const api = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(200).end('{}');
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  track(() => new Promise<void>((resolve) => api.close(() => resolve())));
+  const baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  for (const tokenType of ['bearer', 'access_token', 'Bearer\r\nX-Injected: 1', 'dpop']) {
+    const tokens = new TokenManager({
+      provider: {
+        name: 'custom',
+        identity: `custom-${tokenType}`,
+        baseUrl,
+        fetchToken: async () => ({ accessToken: 'tok', tokenType, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 }),
+      },
+    });
+    track(() => tokens.dispose({ revoke: false }));
+    const instance = axios.create();
+    tokens.attach(instance);
+    await instance.get('/');
+  }
+  expect(seen).toEqual(['Bearer tok', 'Bearer tok', 'Bearer tok', 'DPoP tok']);
+});

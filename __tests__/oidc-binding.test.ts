@@ -1,13 +1,15 @@
 // Sender-constrained tokens against a certified server: DPoP (RFC 9449) at the token endpoint and
 // at the API, with server nonces, and certificate-bound tokens (RFC 8705) sent over mTLS.
 import axios from 'axios';
+import { createServer } from 'node:http';
 import { Agent } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { calculateJwkThumbprint } from 'jose';
 import { TokenError } from '../src';
 import { claimsOf, managerFor, optionsFor } from './helpers/oidc/clients';
 import { DEFAULT_KNOBS, startOidc, type Oidc } from './helpers/oidc/oidc';
-import { cleanup, settle } from './helpers/setup';
+import { cleanup, settle, track } from './helpers/setup';
 
 let oidc: Oidc;
 beforeAll(async () => {
@@ -177,5 +179,69 @@ describe('behaviour against a generic server', () => {
     const stats = await oidc.stats();
     expect(stats.api.map((call) => call.status)).toEqual([200, 401, 200]);
     expect(stats.token).toHaveLength(2);
+  });
+});
+
+describe('what a hostile or broken world gets', () => {
+  test('an API that always wants a newer nonce: one retry, then its 401 goes back to the caller, and the token is kept', async () => {
+    await oidc.knobs({ apiNonce: true, apiNonceEvery: true });
+    const { api, events } = managerFor(optionsFor(oidc, 'dpop'));
+    const outcome = await settle(api.get('/whoami'));
+    expect(outcome).toMatchObject({ ok: false, error: { response: { status: 401 } } });
+    const stats = await oidc.stats();
+    expect(stats.api.map((call) => call.error)).toEqual(['use_dpop_nonce', 'use_dpop_nonce']);
+    expect(stats.token).toHaveLength(1);
+    expect(events.refresh.map((refresh) => refresh.reason)).toEqual(['initial']);
+  });
+
+  test('an error from the API shows neither the TLS key nor the proof nor the token, in JSON or inspect', async () => {
+    for (const client of ['tls', 'dpop'] as const) {
+      const { tokens, api } = managerFor(optionsFor(oidc, client));
+      const outcome = await settle(api.get('/fail'));
+      expect(outcome).toMatchObject({ ok: false, error: { response: { status: 500 } } });
+      const error = (outcome as { error: Error & { config: unknown } }).error;
+      const shown = `${JSON.stringify(error)} ${inspect(error, { depth: 8 })} ${inspect(error.config, { depth: 8, showHidden: true })}`;
+      const token = await tokens.getToken();
+      expect(shown).not.toContain(token);
+      expect(shown).not.toContain(oidc.certs.client.key.split('\n')[1]!);
+      expect(shown).not.toMatch(/PRIVATE KEY|eyJ0eXAiOiJkcG9wK2p3dC/);
+    }
+  });
+
+  test('a redirect to another origin carries neither Authorization nor the DPoP proof', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    track(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    await oidc.knobs({ redirectTo: `http://127.0.0.1:${(other.address() as AddressInfo).port}/elsewhere` });
+    const { api } = managerFor(optionsFor(oidc, 'dpop'));
+    await expect(api.get('/redirect')).resolves.toMatchObject({ status: 200 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toHaveProperty('authorization');
+    expect(seen[0]).not.toHaveProperty('dpop');
+  });
+
+  test('an instance with an httpsAgent of its own that presents no certificate: the bound request is refused, saying why', async () => {
+    const { tokens } = managerFor(optionsFor(oidc, 'tls'));
+    const instance = axios.create({ baseURL: oidc.apiTls, httpsAgent: new Agent({ ca: oidc.certs.ca }) });
+    tokens.attach(instance);
+    const outcome = await settle(instance.get('/whoami'));
+    expect(outcome).toMatchObject({ ok: false, error: { code: 'invalid_config', option: 'httpsAgent' } });
+    expect((outcome as { error: Error }).error.message).toMatch(/presents no client certificate: remove the httpsAgent/);
+    // One that presents the certificate is the caller's to keep.
+    const own = axios.create({ baseURL: oidc.apiTls, httpsAgent: new Agent({ ...oidc.certs.client, ca: oidc.certs.ca }) });
+    tokens.attach(own);
+    await expect(own.get('/whoami')).resolves.toMatchObject({ status: 200, data: { client_id: 'tls' } });
+  });
+
+  test('a baseURL with a path and an empty url: the proof names the URL axios sends to', async () => {
+    const { tokens } = managerFor(optionsFor(oidc, 'dpop'));
+    const instance = axios.create({ baseURL: `${oidc.api}/v1/items` });
+    tokens.attach(instance);
+    await expect(instance.get('')).resolves.toMatchObject({ status: 200 });
+    expect((await oidc.stats()).api).toEqual([expect.objectContaining({ path: '/v1/items', status: 200 })]);
   });
 });

@@ -4,6 +4,8 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signingKey, type SigningAlgorithm, type SigningKey } from './keys';
 import { signJws } from './jws';
+import { ConfigError } from '../errors';
+import { checkOptions } from '../utils/options-check';
 
 export interface DpopOptions {
   /** PEM string, JWK object or KeyObject. Default: a new ES256 key for this manager. */
@@ -17,17 +19,26 @@ export interface Dpop {
   readonly thumbprint: string;
   /** A fresh proof for one request (`htu` without query and fragment). */
   proof(htm: string, htu: string, accessToken?: string): string;
-  /** Remember the nonce a server at `origin` sent. */
-  learn(origin: string, nonce: string | undefined): void;
+  /** Remember the nonce a server at `origin` sent; true when it is a new one. */
+  learn(origin: string, nonce: string | undefined): boolean;
   nonce(origin: string): string | undefined;
 }
 
 export function dpop(option: true | DpopOptions, who: string): Dpop {
+  if (option !== true && (option === null || typeof option !== 'object' || Array.isArray(option)))
+    throw new ConfigError('dpop', `${who}: dpop must be true, false or { privateKey, algorithm } (got ${option === null ? 'null' : typeof option})`);
   const given = option === true ? {} : option;
+  // A typo here would quietly make a key per manager, and replicas would stop sharing tokens.
+  checkOptions(given, ['privateKey', 'algorithm'], who, 'dpop.');
+  if (given.privateKey === undefined && given.algorithm !== undefined && given.algorithm !== 'ES256')
+    throw new ConfigError(
+      'dpop.algorithm',
+      `${who}: dpop.algorithm ${String(given.algorithm).slice(0, 8)} needs a dpop.privateKey that fits it (the key made for you is P-256, ES256)`,
+    );
   const signer: SigningKey =
     given.privateKey === undefined
       ? { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, algorithm: 'ES256' }
-      : signingKey(given.privateKey, given.algorithm, who, 'dpop.privateKey');
+      : signingKey(given.privateKey, given.algorithm, who, 'dpop.privateKey', 'dpop.algorithm');
   const jwk = publicJwk(signer);
   const thumbprint = createHash('sha256').update(JSON.stringify(jwk)).digest('base64url');
   const nonces = new Map<string, string>();
@@ -52,7 +63,9 @@ export function dpop(option: true | DpopOptions, who: string): Dpop {
     },
     learn(origin, nonce) {
       // A nonce is printable ASCII (RFC 9449 §8.1); anything else is not one.
-      if (nonce !== undefined && /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(nonce)) nonces.set(origin, nonce);
+      if (nonce === undefined || nonce === nonces.get(origin) || !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(nonce)) return false;
+      nonces.set(origin, nonce);
+      return true;
     },
     nonce: (origin) => nonces.get(origin),
   };

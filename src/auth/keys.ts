@@ -10,12 +10,10 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'RS384'
 /** What a key of each kind signs with when no algorithm is named. */
 const DEFAULT_FOR: Readonly<Record<string, SigningAlgorithm>> = {
   rsa: 'RS256',
-  'rsa-pss': 'PS256',
   'P-256': 'ES256',
   'P-384': 'ES384',
   'P-521': 'ES512',
   ed25519: 'EdDSA',
-  ed448: 'EdDSA',
 };
 
 export interface SigningKey {
@@ -24,9 +22,12 @@ export interface SigningKey {
 }
 
 /** `privateKey` as a KeyObject with the algorithm it signs with (`algorithm`, or the key's default). */
-export function signingKey(privateKey: unknown, algorithm: unknown, who: string, option = 'privateKey'): SigningKey {
+export function signingKey(privateKey: unknown, algorithm: unknown, who: string, option = 'privateKey', algorithmOption = 'algorithm'): SigningKey {
   const key = privateKeyOf(privateKey, who, option);
   const kind = normalCurve(key.asymmetricKeyType === 'ec' ? String(key.asymmetricKeyDetails?.namedCurve ?? 'ec') : String(key.asymmetricKeyType));
+  // RSA-PSS-only keys and Ed448 cannot be signed with here (nor put in a JWK): said now, not at the first token call.
+  if (DEFAULT_FOR[kind] === undefined)
+    throw new ConfigError(option, `${who}: ${option} is a ${kind.slice(0, 20)} key, which cannot sign here: use an RSA, P-256, P-384, P-521 or Ed25519 key`);
   const chosen = algorithm === undefined ? DEFAULT_FOR[kind] : algorithm;
   if (typeof chosen !== 'string' || !(SIGNING_ALGORITHMS as readonly string[]).includes(chosen)) {
     const got =
@@ -35,11 +36,11 @@ export function signingKey(privateKey: unknown, algorithm: unknown, who: string,
         : typeof algorithm === 'string'
           ? `a ${algorithm.length}-character string`
           : typeof algorithm;
-    throw new ConfigError('algorithm', `${who}: algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')} (got ${got})`);
+    throw new ConfigError(algorithmOption, `${who}: ${algorithmOption} must be one of ${SIGNING_ALGORITHMS.join(', ')} (got ${got})`);
   }
   if (!fits(chosen as SigningAlgorithm, kind)) {
     throw new ConfigError(
-      'algorithm',
+      algorithmOption,
       `${who}: ${chosen} cannot be signed with ${option} (a ${kind} key): use ${DEFAULT_FOR[kind] ?? 'another key'}, or a key that fits ${chosen}`,
     );
   }
@@ -72,9 +73,9 @@ function normalCurve(kind: string): string {
 
 function fits(algorithm: SigningAlgorithm, kind: string): boolean {
   if (algorithm.startsWith('RS')) return kind === 'rsa';
-  if (algorithm.startsWith('PS')) return kind === 'rsa' || kind === 'rsa-pss';
+  if (algorithm.startsWith('PS')) return kind === 'rsa';
   if (algorithm === 'ES256') return kind === 'P-256';
   if (algorithm === 'ES384') return kind === 'P-384';
   if (algorithm === 'ES512') return kind === 'P-521';
-  return kind === 'ed25519' || kind === 'ed448';
+  return kind === 'ed25519';
 }

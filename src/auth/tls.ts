@@ -2,6 +2,8 @@
 // and its key, and a CA to trust, read once into one agent.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
+import { inspect } from 'node:util';
 import { ConfigError } from '../errors';
 
 export interface TlsOptions {
@@ -11,6 +13,16 @@ export interface TlsOptions {
   key?: string | Buffer;
   /** CA certificates (PEM) to trust for the token endpoint and the API, in place of Node's bundled roots (as Node's `ca` does). */
   ca?: string | Buffer | readonly (string | Buffer)[];
+}
+
+function isCertificate(value: unknown): boolean {
+  try {
+    if (typeof value !== 'string' && !Buffer.isBuffer(value)) return false;
+    new X509Certificate(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The agent of every TLS connection, and the client key's DER bytes (what store keys derive from). */
@@ -32,7 +44,14 @@ export function readTls(tls: TlsOptions, who: string): { agent: Agent; keyDer: U
     }
     if (!ok) throw new ConfigError('tls', `${who}: tls.key is not the private key of tls.cert`);
   }
-  const ca = tls.ca === undefined ? undefined : Array.isArray(tls.ca) ? [...(tls.ca as (string | Buffer)[])] : [tls.ca as string | Buffer];
-  const agent = new Agent({ keepAlive: true, ...(tls.cert !== undefined && { cert: tls.cert, key: tls.key }), ...(ca && { ca }) });
+  const ca = tls.ca === undefined ? undefined : Array.isArray(tls.ca) ? [...(tls.ca as unknown[])] : [tls.ca];
+  if (ca?.some((entry) => !isCertificate(entry))) throw new ConfigError('tls', `${who}: tls.ca must be a PEM certificate, or an array of them`);
+  // The agent lands in every request config it serves (and so in errors, logs and JSON): it holds
+  // a secure context, never the PEM texts, and shows nothing of itself.
+  const secureContext = createSecureContext({ ...(tls.cert !== undefined && { cert: tls.cert, key: tls.key }), ...(ca && { ca: ca as (string | Buffer)[] }) });
+  const agent = Object.defineProperties(new Agent({ keepAlive: true, secureContext }), {
+    toJSON: { value: () => '[tokenwarden TLS agent]' },
+    [inspect.custom]: { value: () => '[tokenwarden TLS agent]' },
+  });
   return { agent, keyDer };
 }

@@ -141,7 +141,8 @@ export function arrival(life: Life, token: AccessToken, now: Instant, policy: Re
     token,
     plan,
     gen: same ? previous.gen : life.gen + 1,
-    header: `${token.tokenType} ${token.accessToken}`,
+    // Two schemes only, whatever a provider wrote: a header is no place for what it might hold.
+    header: `${/^dpop$/i.test(token.tokenType) ? 'DPoP' : 'Bearer'} ${token.accessToken}`,
     resolved: Promise.resolve(token.accessToken),
   };
   return { held, renewed: !same };

@@ -84,7 +84,9 @@ export function nonceRetryOf(config: Config, mark: symbol): Config {
 export function absoluteUrlOf(config: Config, to: Destination, apiBase: string | undefined): string | undefined {
   const url = urlOf(config);
   const base = to === 'api' ? apiBase : config.baseURL;
-  const full = base && (!isAbsolute(url) || config.allowAbsoluteUrls === false) ? `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : url;
+  // As axios's combineURLs joins them (an empty url is the base as it is).
+  const full =
+    base && (!isAbsolute(url) || config.allowAbsoluteUrls === false) ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base) : url;
   try {
     return new URL(full).href;
   } catch {

@@ -152,8 +152,19 @@ function attachInterceptors(
     if (url === undefined || binding === undefined) return;
     const bound = binding.forRequest((config.method ?? 'get').toUpperCase(), url, held.token);
     for (const [name, value] of Object.entries(bound.headers ?? {})) (config.headers as unknown as Record<string, unknown>)[name] = value;
-    // A certificate-bound token is worthless without its certificate: the manager's agent wins.
-    if (bound.httpsAgent !== undefined) config.httpsAgent = bound.httpsAgent;
+    // axios drops Authorization on a redirect to another origin; the proof goes with it.
+    if (bound.headers !== undefined) config.sensitiveHeaders = [...(config.sensitiveHeaders ?? []), ...Object.keys(bound.headers)];
+    if (bound.httpsAgent !== undefined && config.httpsAgent !== bound.httpsAgent) {
+      // A certificate-bound token is worthless without its certificate. An agent of the caller's
+      // own is theirs to keep only when it presents a certificate itself.
+      if (config.httpsAgent !== undefined && !presentsCertificate(config.httpsAgent)) {
+        throw new ConfigError(
+          'httpsAgent',
+          "this request carries a certificate-bound token, but its httpsAgent presents no client certificate: remove the httpsAgent (the provider's tls options are used) or give it the certificate",
+        );
+      }
+      config.httpsAgent ??= bound.httpsAgent;
+    }
   };
   /** Whether the API asked for this request again with a new DPoP nonce (it has been learnt). */
   const askedAgain = (response: AxiosResponse | undefined): boolean => {
@@ -243,8 +254,10 @@ function attachInterceptors(
     if (config === undefined || gen === undefined) return Promise.reject(error);
     const response = (error as AxiosError).response;
     // RFC 9449 §9: the API wants its nonce in the proof: the same request once more, same token.
-    if (askedAgain(response) && !config[NONCE_RETRIED]) return instance.request(nonceRetryOf(config, carried));
-    if (response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
+    // Asked again after that: the nonce is the trouble, not the token, which is kept.
+    const nonce = askedAgain(response);
+    if (nonce && !config[NONCE_RETRIED]) return instance.request(nonceRetryOf(config, carried));
+    if (nonce || response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
     return source.unauthorized(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
   };
 
@@ -261,4 +274,10 @@ function attachInterceptors(
       return ejectRequest;
     },
   };
+}
+
+/** Whether an https agent of the caller's own makes TLS connections with a client certificate. */
+function presentsCertificate(agent: unknown): boolean {
+  const options = (agent as { options?: Record<string, unknown> } | null)?.options;
+  return options !== undefined && (options['cert'] !== undefined || options['pfx'] !== undefined || options['secureContext'] !== undefined);
 }

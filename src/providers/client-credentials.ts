@@ -90,10 +90,10 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
   if (basicEncoding !== 'form' && basicEncoding !== 'raw')
     throw new ConfigError('basicEncoding', `${who}: basicEncoding must be 'form' (RFC 6749 §2.3.1) or 'raw'`);
   const auth = clientAuth(
-    { clientId, clientSecret, authMethod, privateKey: options.privateKey, keyId: optionalString(options.keyId, 'keyId', who), certificate: options.certificate, algorithm: options.algorithm, tls: options.tls, basicEncoding, audience: optionalUrl(options.assertionAudience, 'assertionAudience', who) ?? tokenUrl },
+    { clientId, clientSecret, authMethod, privateKey: options.privateKey, keyId: optionalString(options.keyId, 'keyId', who), certificate: options.certificate, algorithm: options.algorithm, tls: options.tls, basicEncoding, audience: assertionAudience(options.assertionAudience, tokenUrl, who) },
     who,
   ); // prettier-ignore
-  const dpop = options.dpop === undefined ? undefined : dpopKey(options.dpop, who);
+  const dpop = options.dpop === undefined || (options.dpop as unknown) === false ? undefined : dpopKey(options.dpop, who);
   const certificate = options.tls?.cert === undefined ? undefined : new X509Certificate(options.tls.cert).fingerprint256;
   const secrets = auth.secrets;
   const tokenOrigin = originOf(tokenUrl) ?? tokenUrl;
@@ -106,7 +106,8 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
       url: tokenUrl,
       headers: { 'Content-Type': FORM, ...headers, ...proof },
       body,
-      secrets,
+      // A server that echoes the request must not put this call's assertion or proof in a message.
+      secrets: [...secrets, ...[fields['client_assertion'], proof?.DPoP].filter((value): value is string => value !== undefined)],
       httpsAgent: auth.agent,
       ...(dpop && { tokenType: 'DPoP' as const }),
     };
@@ -133,12 +134,13 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
     storeSecret: () => auth.storeSecret,
 
     async fetchToken(context) {
+      const known = dpop?.nonce(tokenOrigin);
       try {
         return await tokenCall(context);
       } catch (error) {
         // RFC 9449 §8: the server wants a nonce it has just sent: one more call, with it.
-        if (dpop !== undefined && isTokenError(error) && error.oauthError === 'use_dpop_nonce' && dpop.nonce(tokenOrigin) !== undefined)
-          return tokenCall(context);
+        const fresh = dpop?.nonce(tokenOrigin);
+        if (isTokenError(error) && error.oauthError === 'use_dpop_nonce' && fresh !== undefined && fresh !== known) return tokenCall(context);
         throw error;
       }
     },
@@ -152,7 +154,13 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenProvi
       const body = form({ token: token.accessToken, token_type_hint: 'access_token', ...fields });
       return requestRevoke(
         context,
-        { url: revocationUrl, headers: { 'Content-Type': FORM, ...headers }, body, secrets, httpsAgent: auth.agent },
+        {
+          url: revocationUrl,
+          headers: { 'Content-Type': FORM, ...headers },
+          body,
+          secrets: fields['client_assertion'] === undefined ? secrets : [...secrets, fields['client_assertion']],
+          httpsAgent: auth.agent,
+        },
         token,
         REVOKE,
       );
@@ -171,9 +179,9 @@ function binding(dpop: ReturnType<typeof dpopKey> | undefined, certificateAgent:
       }),
       answered(url, status, header) {
         if (dpop === undefined) return false;
-        const nonce = header('dpop-nonce');
-        dpop.learn(originOf(url) ?? url, nonce);
-        return status === 401 && nonce !== undefined && /error="?use_dpop_nonce/.test(header('www-authenticate') ?? '');
+        // Asked again only with a nonce worth trying: a new one.
+        const learnt = dpop.learn(originOf(url) ?? url, header('dpop-nonce'));
+        return status === 401 && learnt && /error="?use_dpop_nonce/.test(header('www-authenticate') ?? '');
       },
     },
   };
@@ -183,6 +191,13 @@ function binding(dpop: ReturnType<typeof dpopKey> | undefined, certificateAgent:
 function withoutQuery(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
+}
+
+/** `aud` as given (a trailing slash may matter to the server), once checked to be an http(s) URL. */
+function assertionAudience(value: unknown, tokenUrl: string, who: string): string {
+  if (value === undefined) return tokenUrl;
+  optionalUrl(value, 'assertionAudience', who);
+  return value as string;
 }
 
 function resourcesOf(value: unknown, who: string): string | readonly string[] | undefined {

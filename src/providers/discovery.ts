@@ -32,7 +32,8 @@ export async function fromIssuer(issuer: string, options: IssuerOptions): Promis
   const who = 'clientCredentials.fromIssuer()';
   const base = httpUrl(issuer, 'issuer', who);
   const { timeoutMs = 10_000, ...rest } = options ?? ({} as IssuerOptions);
-  const metadata = await read(base, timeoutMs, who, rest.tls === undefined ? undefined : readTls(rest.tls, who).agent);
+  const agent = rest.tls === undefined ? undefined : readTls(rest.tls, who).agent;
+  const metadata = await read(base, timeoutMs, who, agent).finally(() => agent?.destroy());
   if (typeof metadata.issuer !== 'string' || metadata.issuer.replace(/\/+$/, '') !== base) {
     throw new TokenError('invalid_response', `${who}: the metadata at ${base} names another issuer (RFC 8414 §3.3 says they must be the same)`);
   }
@@ -45,9 +46,11 @@ export async function fromIssuer(issuer: string, options: IssuerOptions): Promis
   // A client certificate goes to the mTLS aliases, where the server asks for it.
   const mtls = authMethod.includes('tls_client_auth') || rest.tls?.cert !== undefined;
   const aliases = mtls ? metadata.mtls_endpoint_aliases : undefined;
-  const tokenUrl = urlField(aliases?.token_endpoint, who) ?? urlField(metadata.token_endpoint, who);
+  const field = (name: string, value: unknown) => endpoint(value, name, base, who);
+  const tokenUrl = field('mtls_endpoint_aliases.token_endpoint', aliases?.token_endpoint) ?? field('token_endpoint', metadata.token_endpoint);
   if (tokenUrl === undefined) throw new TokenError('invalid_response', `${who}: the metadata at ${base} has no token_endpoint`);
-  const revocationUrl = urlField(aliases?.revocation_endpoint, who) ?? urlField(metadata.revocation_endpoint, who);
+  const revocationUrl =
+    field('mtls_endpoint_aliases.revocation_endpoint', aliases?.revocation_endpoint) ?? field('revocation_endpoint', metadata.revocation_endpoint);
   return clientCredentials({
     ...rest,
     authMethod,
@@ -81,6 +84,26 @@ async function read(issuer: string, timeoutMs: number, who: string, httpsAgent: 
   throw new TokenError('network_error', `${who}: could not read the metadata of ${issuer} (${last})`);
 }
 
-function urlField(value: unknown, who: string): string | undefined {
-  return typeof value === 'string' ? httpUrl(value, 'metadata', who) : undefined;
+/**
+ * An endpoint the metadata names: credentials will go there, so https (the issuer's own TLS is
+ * what vouches for it; other hosts are allowed, as Google's and mTLS aliases are), or http only on
+ * loopback for an http issuer on loopback (a test server).
+ */
+function endpoint(value: unknown, field: string, issuer: string, who: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const loopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && loopback(url) && loopback(new URL(issuer)));
+  if (url === undefined || !secure || url.username || url.password) {
+    throw new TokenError(
+      'invalid_response',
+      `${who}: the metadata at ${issuer} has a ${field} that is not an https URL without credentials: refused, as credentials would go there`,
+    );
+  }
+  return (value as string).replace(/\/+$/, '');
 }

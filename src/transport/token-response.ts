@@ -97,7 +97,8 @@ export function parseTokenResponse(response: RawResponse, what: string, defaultL
     expiresAt: response.sentAt + lifetime,
     ...(typeof scope === 'string' && { scope }),
     // A hint inside the token's life; anything else is ignored (it is only a hint).
-    ...(refreshIn !== undefined && refreshIn * 1000 < lifetime && { refreshAt: response.sentAt + refreshIn * 1000 }),
+    // Below a tenth of the life it is raised to that tenth: a tiny hint would refresh in a loop.
+    ...(refreshIn !== undefined && refreshIn * 1000 < lifetime && { refreshAt: response.sentAt + Math.max(refreshIn * 1000, lifetime / 10) }),
   });
 }
 

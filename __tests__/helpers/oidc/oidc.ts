@@ -65,12 +65,16 @@ export interface Knobs {
   refreshIn?: number;
   /** Token responses say Bearer whatever was asked (a server that ignores DPoP). */
   ignoreDpop?: boolean;
+  /** The API sends a new nonce with every answer. */
+  apiNonceEvery?: boolean;
+  /** Where the API's /redirect sends the client. */
+  redirectTo?: string;
   /** Access token lifetime, seconds. Default 300. */
   ttl?: number;
 }
 
 /** What every test starts from. */
-export const DEFAULT_KNOBS: Knobs = { tokenNonce: false, apiNonce: false, omitExpiresIn: false, refreshIn: undefined, ignoreDpop: false, ttl: 300 };
+export const DEFAULT_KNOBS: Knobs = { tokenNonce: false, apiNonce: false, omitExpiresIn: false, refreshIn: undefined, ignoreDpop: false, apiNonceEvery: false, redirectTo: undefined, ttl: 300 };
 
 export interface Oidc {
   issuer: string;

@@ -17,7 +17,7 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
 // Every knob a test may turn at run time.
-const knobs = { tokenNonce: false, apiNonce: false, omitExpiresIn: false, refreshIn: undefined, ignoreDpop: false, ttl: config.ttl ?? 300 };
+const knobs = { tokenNonce: false, apiNonce: false, omitExpiresIn: false, refreshIn: undefined, ignoreDpop: false, apiNonceEvery: false, redirectTo: undefined, ttl: config.ttl ?? 300 };
 const stats = { token: [], revocation: [], introspection: 0, api: [] };
 
 /** The default adapter, but one whose tokens the admin port can see and destroy. */
@@ -189,7 +189,7 @@ async function refusal(req, secure) {
       if ((await jose.calculateJwkThumbprint(protectedHeader.jwk)) !== jkt) return { scheme, error: 'invalid_token' };
       if (payload.htm !== req.method || payload.htu !== htu || payload.ath !== ath || seenJti.has(payload.jti)) return { scheme, error: 'invalid_dpop_proof' };
       seenJti.add(payload.jti);
-      if (knobs.apiNonce && payload.nonce !== apiNonces.current) return { scheme, error: 'use_dpop_nonce' };
+      if (knobs.apiNonce && (knobs.apiNonceEvery || payload.nonce !== apiNonces.current)) return { scheme, error: 'use_dpop_nonce' };
     } catch {
       return { scheme, error: 'invalid_dpop_proof' };
     }
@@ -206,6 +206,8 @@ async function api(req, res, secure) {
   const { info, scheme, error } = await refusal(req, secure);
   const headers = { 'content-type': 'application/json' };
   if (knobs.apiNonce) headers['dpop-nonce'] = apiNonces.current;
+  // An API that hands out a new nonce with every answer (so a proof never has the current one).
+  if (knobs.apiNonceEvery) apiNonces.current = headers['dpop-nonce'] = randomBytes(16).toString('base64url');
   stats.api.push({
     path: req.url,
     status: info ? 200 : 401,
@@ -218,6 +220,8 @@ async function api(req, res, secure) {
     res.writeHead(401, headers).end(JSON.stringify({ error }));
     return;
   }
+  if (req.url === '/fail') return void res.writeHead(500, headers).end('{"error":"broken"}');
+  if (req.url === '/redirect') return void res.writeHead(302, { ...headers, location: knobs.redirectTo }).end();
   res.writeHead(200, headers).end(JSON.stringify({ client_id: info.client_id, scope: info.scope ?? null, aud: info.aud ?? null, token_type: info.token_type }));
 }
 const apiHttp = createHttp((req, res) => void api(req, res, false));
