@@ -7,19 +7,11 @@ import { inspect } from 'node:util';
 import axios from 'axios';
 import { clientCredentials, ConfigError, TokenError, TokenManager } from '../src';
 import { claimsOf, managerFor, optionsFor, type ClientName } from './helpers/oidc/clients';
-import { DEFAULT_KNOBS, startOidc, TRICKY_SECRET, type Oidc } from './helpers/oidc/oidc';
-import { cleanup, settle, track } from './helpers/setup';
+import { TRICKY_SECRET, useOidc, type Oidc } from './helpers/oidc/oidc';
+import { settle, track } from './helpers/setup';
 
 let oidc: Oidc;
-beforeAll(async () => {
-  oidc = await startOidc();
-});
-afterAll(() => oidc.close());
-beforeEach(() => oidc.reset());
-afterEach(async () => {
-  await cleanup();
-  await oidc.knobs(DEFAULT_KNOBS);
-});
+useOidc((started) => (oidc = started));
 
 const METHODS: [ClientName, string][] = [
   ['basic', 'client_secret_basic, a secret that needs form-encoding'],

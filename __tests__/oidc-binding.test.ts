@@ -8,19 +8,11 @@ import { inspect } from 'node:util';
 import { calculateJwkThumbprint } from 'jose';
 import { TokenError } from '../src';
 import { claimsOf, managerFor, optionsFor } from './helpers/oidc/clients';
-import { DEFAULT_KNOBS, startOidc, type Oidc } from './helpers/oidc/oidc';
-import { cleanup, settle, track } from './helpers/setup';
+import { useOidc, type Oidc } from './helpers/oidc/oidc';
+import { settle, track } from './helpers/setup';
 
 let oidc: Oidc;
-beforeAll(async () => {
-  oidc = await startOidc();
-});
-afterAll(() => oidc.close());
-beforeEach(() => oidc.reset());
-afterEach(async () => {
-  await cleanup();
-  await oidc.knobs(DEFAULT_KNOBS);
-});
+useOidc((started) => (oidc = started));
 
 describe('DPoP', () => {
   test('the token call carries a proof; the API gets Authorization: DPoP and a proof of its own, and takes them', async () => {

@@ -9,15 +9,18 @@ import { basicCredential, secretForms } from '../transport/redact';
 import { signingKey, type SigningKey } from './keys';
 import { readTls, type TlsOptions } from './tls';
 
-export const AUTH_METHODS = [
+/** How the client authenticates at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523, RFC 8705). */
+export type AuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+export const AUTH_METHODS: readonly AuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
   'client_secret_jwt',
   'private_key_jwt',
   'tls_client_auth',
   'self_signed_tls_client_auth',
-] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
+];
 
 /** An assertion lives this long: long enough for a slow network, too short to be worth stealing. */
 const ASSERTION_LIFETIME_S = 60;

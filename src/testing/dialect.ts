@@ -23,6 +23,29 @@ export interface ClientClaim {
   readonly scope?: string;
   /** What is wrong with the request itself (content type, grant type), if anything. */
   readonly problem?: string;
+  /**
+   * OAuth 2.0: how the request authenticates the client (a Basic header, the secret in the body, a
+   * client assertion, only a client_id, or more than one of them). Other dialects leave it out.
+   */
+  readonly via?: 'basic' | 'post' | 'assertion' | 'none' | 'several';
+  /** RFC 7523: `client_assertion_type` and `client_assertion`. */
+  readonly assertionType?: string;
+  readonly assertion?: string;
+}
+
+/** How the simulator reads requests, where a server may read them one way or another. */
+export interface ClaimOptions {
+  /** `'form'`: the Basic header's id and secret are form-decoded (RFC 6749 §2.3.1); `'raw'`: taken as they are. */
+  readonly basicDecoding: 'form' | 'raw';
+}
+
+/** What a token answer says beside the token (OAuth 2.0). */
+export interface TokenExtras {
+  readonly tokenType: 'Bearer' | 'DPoP';
+  /** Leave `expires_in` out. */
+  readonly omitExpiresIn: boolean;
+  /** `refresh_in`, seconds (Entra's hint). */
+  readonly refreshIn: number | undefined;
 }
 
 /** Everything the simulator says or reads the way one vendor does: the core of it is generic. */
@@ -35,17 +58,17 @@ export interface ServerDialect {
   readonly reusesTokens: boolean;
   /** A client id of the vendor's shape, for a simulator not given one. */
   newClientId(): string;
-  tokenClaim(request: SimRequest): ClientClaim;
-  revokeClaim(request: SimRequest): ClientClaim & { token?: string };
-  tokenBody(token: string, expiresIn: number, serverNow: number, scope: string | undefined): unknown;
+  tokenClaim(request: SimRequest, options: ClaimOptions): ClientClaim;
+  revokeClaim(request: SimRequest, options: ClaimOptions): ClientClaim & { token?: string };
+  tokenBody(token: string, expiresIn: number, serverNow: number, scope: string | undefined, extras: TokenExtras): unknown;
   /** Headers of a successful token answer; `homeRegion`: the cloud the credentials belong to. */
   tokenHeaders(homeRegion: string): Record<string, string>;
   revokeOk(): unknown;
   error(status: number, message: string): Reply;
-  /** A wrong client id or secret at the token endpoint (`claimedId`: the id the client sent). */
-  badCredentials(claimedId: string | undefined): Reply;
+  /** A wrong client id or secret at the token endpoint (`claimedId`: the id the client sent; `why`: what was wrong). */
+  badCredentials(claimedId: string | undefined, why?: string): Reply;
   /** Wrong credentials at the revoke endpoint. */
-  revokeRefused(): Reply;
+  revokeRefused(why?: string): Reply;
   /** The request's source is not allowed (an IP allowlist). */
   accessDenied(): Reply;
   /** A child tenant the credentials may not act for. */

@@ -1,5 +1,25 @@
 // What a simulator can be started with.
 import type { DialectName } from './dialects';
+import type { SimKey } from './jws';
+
+/** The client authentication methods the OAuth 2.0 simulator can check. */
+export type SimAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+
+/** DPoP (RFC 9449) at the OAuth 2.0 simulator's token endpoint and API. */
+export interface DpopServerOptions {
+  /** Refuse token calls without a proof (400 `invalid_dpop_proof`). Default false: Bearer tokens for those. */
+  required?: boolean;
+  /**
+   * Server nonces (RFC 9449 §8, §9): every answer carries `DPoP-Nonce`; a proof without the current
+   * one gets 400 `use_dpop_nonce` at the token endpoint, 401 `WWW-Authenticate: DPoP
+   * error="use_dpop_nonce"` at the API. `rotateDpopNonce()` makes the current one stale. Default false.
+   */
+  nonce?: boolean;
+  /** How far a proof's `iat` may be from the server's clock, either way, in seconds. Default 60. */
+  proofWindowSeconds?: number;
+  /** The proof algorithms accepted. Default every asymmetric JWS algorithm. */
+  algorithms?: readonly string[];
+}
 
 export interface SimulatorOptions {
   dialect: DialectName;
@@ -30,4 +50,47 @@ export interface SimulatorOptions {
    * token then dies up to 1 s before `sent + expires_in`. Default false.
    */
   roundIssuedAt?: boolean;
+
+  // OAuth 2.0 only:
+  /** private_key_jwt: the client's public key or keys (PEM, JWK or KeyObject; a private key stands for its public half). */
+  clientKeys?: SimKey | readonly SimKey[];
+  /** The client authentication methods accepted. Default: every one it can check (private_key_jwt only with clientKeys). */
+  authMethods?: readonly SimAuthMethod[];
+  /** The `aud` a client assertion may name. Default: the token endpoint's URL and the issuer (the listener's base URL). */
+  assertionAudiences?: readonly string[];
+  /** The longest a client assertion may still live (`exp` minus now), in seconds. Default 300. */
+  maxAssertionLifetimeSeconds?: number;
+  /**
+   * How the Basic header is read: `'form'` (RFC 6749 §2.3.1: id and secret form-decoded, the
+   * default) or `'raw'` (as they are, as @node-oauth/oauth2-server does).
+   */
+  basicDecoding?: 'form' | 'raw';
+  /** DPoP (RFC 9449): `true` to verify proofs and bind tokens to their keys. Default off: proofs are ignored, Bearer tokens issued. */
+  dpop?: boolean | DpopServerOptions;
+  /** Send `refresh_in` (seconds, Entra's hint) with every token. */
+  refreshInSeconds?: number;
+  /** Leave `expires_in` out of token answers. */
+  omitExpiresIn?: boolean;
+  /** Issue access tokens as JWTs (RFC 9068, HS256 under a key of the simulator's) with `iss`, `sub`, `client_id`, `iat`, `exp`, `jti`, `scope`, `cnf.jkt`. */
+  jwtAccessTokens?: boolean;
+}
+
+const OAUTH2_ONLY = [
+  'clientKeys',
+  'authMethods',
+  'assertionAudiences',
+  'maxAssertionLifetimeSeconds',
+  'basicDecoding',
+  'dpop',
+  'refreshInSeconds',
+  'omitExpiresIn',
+  'jwtAccessTokens',
+] as const;
+
+/** Throws a TypeError for an option the dialect does not speak. */
+export function checkSimulatorOptions(options: SimulatorOptions): void {
+  const foreign = options.dialect === 'oauth2' ? [] : OAUTH2_ONLY.filter((name) => options[name] !== undefined);
+  if (foreign.length > 0) throw new TypeError(`startSimulator: ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} for the oauth2 dialect only`);
+  if (options.basicDecoding !== undefined && options.basicDecoding !== 'form' && options.basicDecoding !== 'raw')
+    throw new TypeError(`startSimulator: basicDecoding must be 'form' or 'raw'`);
 }

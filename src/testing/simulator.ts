@@ -3,17 +3,21 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClientClaim, Reply, ServerDialect, SimRequest } from './dialect';
+import { ClientVerifier } from './client-auth';
+import type { ClaimOptions, ClientClaim, Reply, ServerDialect, SimRequest } from './dialect';
 import { DIALECTS, type DialectName } from './dialects';
+import { DpopVerifier } from './dpop';
+import { apiAnswer } from './api';
 import { cloudOf } from './regions';
-import type { SimulatorOptions } from './options';
-import { emptyStats, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
-import { TokenRegistry } from './tokens';
+import { checkSimulatorOptions, type SimulatorOptions } from './options';
+import { emptyStats, type RevokeCallRecord, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
+import { TokenRegistry, type Minting } from './tokens';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
 
 export type { Fault } from './wire';
-export type { SimulatorOptions } from './options';
-export type { SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
+export type { DpopServerOptions, SimAuthMethod, SimulatorOptions } from './options';
+export type { SimKey } from './jws';
+export type { AssertionRecord, DpopProofRecord, RevokeCallRecord, SeenAuthMethod, SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
 
 export class Simulator {
   readonly dialectName: DialectName;
@@ -35,10 +39,14 @@ export class Simulator {
   readonly #tokenFaults: Fault[] = [];
   readonly #revokeFaults: Fault[] = [];
   readonly #hung = new Set<ServerResponse>();
+  readonly #clients: ClientVerifier;
+  readonly #dpop: DpopVerifier;
+  readonly #claimOptions: ClaimOptions;
   #faultPolicy: ((call: number) => Fault | undefined) | undefined;
   #active = 0;
 
   private constructor(options: SimulatorOptions) {
+    checkSimulatorOptions(options);
     this.#options = options;
     this.dialectName = options.dialect;
     this.#dialect = DIALECTS[options.dialect];
@@ -50,6 +58,9 @@ export class Simulator {
     this.latencyMs = options.latencyMs ?? 0;
     this.apiLatencyMs = options.apiLatencyMs ?? 0;
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.#clients = new ClientVerifier({ ...options, clientId: this.clientId, clientSecret: this.clientSecret });
+    this.#dpop = new DpopVerifier(options.dpop, this);
+    this.#claimOptions = { basicDecoding: options.basicDecoding ?? 'form' };
   }
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
@@ -83,6 +94,17 @@ export class Simulator {
 
   get revokeUrl(): string {
     return this.url + this.#dialect.revokePath;
+  }
+
+  /** DPoP nonce mode: the nonce proofs must carry now. */
+  get dpopNonce(): string | undefined {
+    return this.#dpop.nonce;
+  }
+
+  /** DPoP nonce mode: hand out a new nonce; proofs with the old one get `use_dpop_nonce`. */
+  rotateDpopNonce(): string {
+    if (this.#dpop.nonce === undefined) throw new TypeError('rotateDpopNonce: start the simulator with dpop: { nonce: true }');
+    return this.#dpop.rotate();
   }
 
   /** The server's clock. */
@@ -167,8 +189,9 @@ export class Simulator {
     try {
       const request = await readRequest(req);
       const dialect = this.#dialect;
-      if (request.method === 'POST' && request.path === dialect.tokenPath) return await this.#token(request, res);
-      if (request.method === 'POST' && request.path === dialect.revokePath) return await this.#revoke(request, res);
+      const base = this.urlFor(region);
+      if (request.method === 'POST' && request.path === dialect.tokenPath) return await this.#token(request, res, base);
+      if (request.method === 'POST' && request.path === dialect.revokePath) return await this.#revoke(request, res, base);
       return await this.#api(request, res, region);
     } catch {
       if (!res.headersSent) this.#send(res, this.#dialect.error(500, 'simulator failure'));
@@ -176,7 +199,7 @@ export class Simulator {
   }
 
   /** The token route: faults first, then authorize, issue, reply (half the latency either side of the issue). */
-  async #token(request: SimRequest, res: ServerResponse): Promise<void> {
+  async #token(request: SimRequest, res: ServerResponse, base: string): Promise<void> {
     const stats = this.stats;
     stats.tokenCalls++;
     const record: TokenCallRecord = { at: this.now(), status: 'pending' };
@@ -189,47 +212,63 @@ export class Simulator {
     });
     if (await this.#fault(fault, res)) return;
     await delay(this.latencyMs / 2);
-    const claim = this.#dialect.tokenClaim(request);
-    const refused = this.#authorize(claim);
+    const proof = this.#dpop.atToken(request, base + this.#dialect.tokenPath);
+    Object.assign(record, proof.record && { dpop: proof.record }, proof.refusal && { refusal: proof.refusal });
+    if (proof.reply) return this.#send(res, proof.reply);
+    const claim = this.#dialect.tokenClaim(request, this.#claimOptions);
+    const refused = this.#authorize(claim, record, base);
     if (refused !== undefined) return this.#send(res, refused);
-    const reply = this.#issue(claim);
+    const reply = this.#issue(claim, base, proof.jkt);
     await delay(this.latencyMs / 2);
     this.#send(res, reply);
   }
 
   /** Why the token call is refused, or undefined when the claim is good. */
-  #authorize(claim: ClientClaim): Reply | undefined {
+  #authorize(claim: ClientClaim, record: TokenCallRecord, base: string): Reply | undefined {
     const d = this.#dialect;
     if (claim.problem) return d.error(400, claim.problem);
     if (this.denyAccess) return d.accessDenied();
-    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) return d.badCredentials(claim.clientId);
+    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record);
+    if (refusal !== undefined) return d.badCredentials(claim.clientId, claim.via && refusal);
     const allowed = this.#options.memberCids;
     if (claim.memberCid && allowed && !allowed.includes(claim.memberCid)) return d.memberRefused(claim.memberCid);
     return undefined;
   }
 
   /** A token for the claim: the one it already has, where the dialect hands that back, or a new one. */
-  #issue(claim: ClientClaim): Reply {
+  #issue(claim: ClientClaim, base: string, jkt: string | undefined): Reply {
     const d = this.#dialect;
+    const o = this.#options;
     const client = `${claim.clientId}|${claim.memberCid ?? ''}`;
     const now = this.now();
     let issued = d.reusesTokens ? this.#tokens.reusableFor(client, now) : undefined;
     if (issued === undefined) {
-      const issuedAt = this.#options.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
-      const token = this.#tokens.issue(client, ++this.stats.tokensIssued, issuedAt, this.tokenLifetimeSeconds, d.reusesTokens);
+      const issuedAt = o.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
+      const minting: Minting = { jkt, jwt: o.jwtAccessTokens ? { issuer: base, ...claim } : undefined };
+      const token = this.#tokens.issue(client, ++this.stats.tokensIssued, issuedAt, this.tokenLifetimeSeconds, d.reusesTokens, minting);
       issued = { token, expiresIn: this.tokenLifetimeSeconds };
     }
-    const headers = { 'Cache-Control': 'no-store', ...d.tokenHeaders(this.#home) };
-    return { status: d.successStatus, body: d.tokenBody(issued.token, issued.expiresIn, now, claim.scope), headers };
+    const headers = { 'Cache-Control': 'no-store', ...d.tokenHeaders(this.#home), ...this.#dpop.headers() };
+    const extras = {
+      tokenType: jkt === undefined ? ('Bearer' as const) : ('DPoP' as const),
+      omitExpiresIn: o.omitExpiresIn ?? false,
+      refreshIn: o.refreshInSeconds,
+    };
+    return { status: d.successStatus, body: d.tokenBody(issued.token, issued.expiresIn, now, claim.scope, extras), headers };
   }
 
-  async #revoke(request: SimRequest, res: ServerResponse): Promise<void> {
+  async #revoke(request: SimRequest, res: ServerResponse, base: string): Promise<void> {
     this.stats.revokeCalls++;
+    const record: RevokeCallRecord = { at: this.now(), status: 'pending' };
+    this.stats.revokeCallLog.push(record);
+    res.once('finish', () => (record.status = res.statusCode));
+    res.once('close', () => record.status === 'pending' && (record.status = 'reset'));
     if (await this.#fault(this.#revokeFaults.shift(), res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
-    const claim = d.revokeClaim(request);
-    if (claim.clientId !== this.clientId || claim.clientSecret !== this.clientSecret) return this.#send(res, d.revokeRefused());
+    const claim = d.revokeClaim(request, this.#claimOptions);
+    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record);
+    if (refusal !== undefined) return this.#send(res, d.revokeRefused(claim.via && refusal));
     if (claim.problem || claim.token === undefined) return this.#send(res, d.error(400, claim.problem ?? 'token missing'));
     if (this.#tokens.revoke(claim.token)) this.stats.tokensRevoked++;
     // RFC 7009: 200 even for tokens it does not know.
@@ -240,18 +279,9 @@ export class Simulator {
     const stats = this.stats;
     stats.apiCalls++;
     await delay(this.apiLatencyMs);
-    const bearer = /^bearer[:\s]\s*(\S+)$/i.exec(request.headers['authorization'] ?? '')?.[1];
-    // Several clouds: credentials (and their tokens) belong to the home one only.
-    const refusal =
-      this.#tokens.refusal(bearer, this.now()) ?? (this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home) ? 'wrongRegion' : undefined);
-    if (refusal !== undefined) {
-      stats[SEND_COUNTERS[refusal]]++;
-      stats.api401++;
-      stats.api401Times.push(this.now());
-      return this.#send(res, this.#dialect.unauthorized(request.path));
-    }
-    stats.apiOk++;
-    this.#send(res, { status: 200, body: { meta: { path: request.path }, resources: [] } });
+    const wrongRegion = this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home);
+    const context = { tokens: this.#tokens, dpop: this.#dpop, dialect: this.#dialect, stats, now: this.now(), url: this.urlFor(region), wrongRegion };
+    this.#send(res, apiAnswer(request, context));
   }
 
   #send(res: ServerResponse, reply: Reply): void {
@@ -262,15 +292,6 @@ export class Simulator {
     return applyFault(fault, res, { dialect: this.#dialect, now: this.now(), hung: this.#hung });
   }
 }
-
-/** Which counter a refused API request adds to. */
-const SEND_COUNTERS = {
-  missing: 'missingTokenSends',
-  unknown: 'unknownTokenSends',
-  expired: 'expiredTokenSends',
-  revoked: 'revokedTokenSends',
-  wrongRegion: 'wrongRegionSends',
-} as const;
 
 export function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   return Simulator.start(options);

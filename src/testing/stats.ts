@@ -8,6 +8,57 @@ export interface TokenCallRecord {
   status: number | 'reset' | 'hang' | 'pending';
   /** The pause a 429 asked for, in ms. */
   retryAfterMs?: number;
+  /** How the client authenticated (oauth2), as far as the simulator could tell. */
+  authMethod?: SeenAuthMethod;
+  /** The client assertion's header and claims, when one came (RFC 7523). */
+  assertion?: AssertionRecord;
+  /** The DPoP proof, when one came (RFC 9449). */
+  dpop?: DpopProofRecord;
+  /** Why the simulator refused the client or its proof, in its own words. */
+  refusal?: string;
+}
+
+/** How a client authenticated at the token or revocation endpoint; `'none'`: only a client_id, or nothing. */
+export type SeenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none' | 'several';
+
+/** One revocation call as the simulator saw it. */
+export interface RevokeCallRecord {
+  readonly at: number;
+  status: number | 'reset' | 'hang' | 'pending';
+  authMethod?: SeenAuthMethod;
+  assertion?: AssertionRecord;
+  refusal?: string;
+}
+
+/** What a client assertion said (whether or not it was accepted). */
+export interface AssertionRecord {
+  readonly alg: unknown;
+  readonly typ?: unknown;
+  readonly kid?: unknown;
+  readonly iss: unknown;
+  readonly sub: unknown;
+  readonly aud: unknown;
+  readonly jti: unknown;
+  readonly iat?: unknown;
+  readonly exp: unknown;
+}
+
+/** A DPoP proof the simulator saw, at the token endpoint or the API. */
+export interface DpopProofRecord {
+  readonly at: number;
+  readonly endpoint: 'token' | 'api';
+  readonly typ: unknown;
+  readonly alg: unknown;
+  readonly htm: unknown;
+  readonly htu: unknown;
+  readonly iat: unknown;
+  readonly jti: unknown;
+  readonly ath?: unknown;
+  readonly nonce?: unknown;
+  /** RFC 7638 thumbprint of the embedded key, when it is one. */
+  readonly jkt?: string;
+  /** `'ok'`, `'ignored'` (the simulator does no DPoP), or what was wrong with it. */
+  readonly verdict: string;
 }
 
 export interface SimulatorStats {
@@ -29,6 +80,12 @@ export interface SimulatorStats {
   missingTokenSends: number;
   /** Every token call, in order. */
   tokenCallLog: TokenCallRecord[];
+  /** Every revocation call, in order. */
+  revokeCallLog: RevokeCallRecord[];
+  /** Every DPoP proof that arrived, at the token endpoint or the API, in order. */
+  dpopProofs: DpopProofRecord[];
+  /** API requests refused for DPoP's sake: no proof, a bad one, a stale nonce, a bound token sent as Bearer. */
+  dpopRefusals: number;
 }
 
 /** When a token was issued: `sequence` counts issued tokens (1 for the first). */
@@ -36,6 +93,8 @@ export interface TokenIssuance {
   readonly sequence: number;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  /** RFC 9449 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to. */
+  readonly jkt?: string;
 }
 
 export const emptyStats = (): SimulatorStats => ({
@@ -53,4 +112,7 @@ export const emptyStats = (): SimulatorStats => ({
   unknownTokenSends: 0,
   missingTokenSends: 0,
   tokenCallLog: [],
+  revokeCallLog: [],
+  dpopProofs: [],
+  dpopRefusals: 0,
 });

@@ -1,6 +1,7 @@
 // Every token the simulator issued: who it belongs to, when it dies, whether it was revoked, and
 // (for a dialect that hands out the same token until it is revoked) which one a client gets back.
 import { randomBytes } from 'node:crypto';
+import { newKey, signHs256 } from './jws';
 import type { TokenIssuance } from './stats';
 
 interface Issued extends TokenIssuance {
@@ -8,20 +9,33 @@ interface Issued extends TokenIssuance {
   revoked: boolean;
 }
 
+export interface Minting {
+  /** RFC 9449 `cnf.jkt`: the DPoP key the token is bound to. */
+  readonly jkt?: string | undefined;
+  /** Make the token an RFC 9068 JWT (HS256, under a key of the registry's) with these claims. */
+  readonly jwt?: { readonly issuer: string; readonly clientId?: string; readonly scope?: string } | undefined;
+}
+
 export class TokenRegistry {
   readonly #tokens = new Map<string, Issued>();
   /** Same-token reuse: the live token per client. */
   readonly #reusable = new Map<string, string>();
   readonly #prefix: string;
+  readonly #jwtKey = newKey();
 
   constructor(prefix: string) {
     this.#prefix = prefix;
   }
 
-  /** A new token for `client`, the `sequence`-th issued, living from `issuedAt` for `lifetimeSeconds`. */
-  issue(client: string, sequence: number, issuedAt: number, lifetimeSeconds: number, reusable: boolean): string {
-    const token = `${this.#prefix}_${randomBytes(24).toString('base64url')}`;
-    this.#tokens.set(token, { client, sequence, issuedAt, expiresAt: issuedAt + lifetimeSeconds * 1000, revoked: false });
+  /**
+   * A new token for `client`, the `sequence`-th issued, living from `issuedAt` for `lifetimeSeconds`:
+   * bound to a DPoP key, and a JWT instead of a random string, as `bound` says.
+   */
+  issue(client: string, sequence: number, issuedAt: number, lifetimeSeconds: number, reusable: boolean, bound: Minting = {}): string {
+    const expiresAt = issuedAt + lifetimeSeconds * 1000;
+    const id = `${this.#prefix}_${randomBytes(24).toString('base64url')}`;
+    const token = bound.jwt ? this.#jwt(id, issuedAt, expiresAt, bound.jwt, bound.jkt) : id;
+    this.#tokens.set(token, { client, sequence, issuedAt, expiresAt, revoked: false, ...(bound.jkt !== undefined && { jkt: bound.jkt }) });
     if (reusable) this.#reusable.set(client, token);
     return token;
   }
@@ -61,8 +75,18 @@ export class TokenRegistry {
     return issued.revoked ? 'revoked' : undefined;
   }
 
+  /** `exp` is the second the token dies in (its last whole second). */
+  #jwt(jti: string, issuedAt: number, expiresAt: number, claims: NonNullable<Minting['jwt']>, jkt: string | undefined): string {
+    const { issuer, clientId, scope } = claims;
+    const [iat, exp] = [Math.floor(issuedAt / 1000), Math.floor(expiresAt / 1000)];
+    const payload = { iss: issuer, sub: clientId, client_id: clientId, iat, exp, jti, ...(scope && { scope }), ...(jkt !== undefined && { cnf: { jkt } }) };
+    return signHs256(payload, this.#jwtKey);
+  }
+
   issuance(token: string): TokenIssuance | undefined {
     const issued = this.#tokens.get(token);
-    return issued && { sequence: issued.sequence, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt };
+    return (
+      issued && { sequence: issued.sequence, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, ...(issued.jkt !== undefined && { jkt: issued.jkt }) }
+    );
   }
 }

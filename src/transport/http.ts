@@ -109,7 +109,7 @@ export interface FailureDetails {
 }
 
 const HINTS: Partial<Record<TokenErrorCode, string>> = {
-  invalid_credentials: 'check the client id and secret',
+  invalid_credentials: 'check the client id and secret (or the key or certificate it authenticates with)',
   forbidden: 'the request was refused: check the API client (IP allowlist, tenant, scope) and the endpoint URL',
   rate_limited: 'the token endpoint is rate limiting this client',
   server_error: 'the token endpoint failed',

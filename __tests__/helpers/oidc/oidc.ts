@@ -6,6 +6,7 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanup } from '../setup';
 
 /** RFC 6749 §2.3.1 is needed to send this one over Basic: '+', '%', ':' and a space. */
 export const TRICKY_SECRET = 'q+Zr/9Kx=7:p%A b';
@@ -74,7 +75,16 @@ export interface Knobs {
 }
 
 /** What every test starts from. */
-export const DEFAULT_KNOBS: Knobs = { tokenNonce: false, apiNonce: false, omitExpiresIn: false, refreshIn: undefined, ignoreDpop: false, apiNonceEvery: false, redirectTo: undefined, ttl: 300 };
+export const DEFAULT_KNOBS: Knobs = {
+  tokenNonce: false,
+  apiNonce: false,
+  omitExpiresIn: false,
+  refreshIn: undefined,
+  ignoreDpop: false,
+  apiNonceEvery: false,
+  redirectTo: undefined,
+  ttl: 300,
+};
 
 export interface Oidc {
   issuer: string;
@@ -227,4 +237,19 @@ export async function startOidc(): Promise<Oidc> {
       if (/server_error/.test(errors)) throw new Error(`oidc-provider reported: ${errors}`);
     },
   };
+}
+
+/** One server for a test file: what it saw is forgotten and its knobs reset around each test. */
+export function useOidc(started: (oidc: Oidc) => void): void {
+  let oidc: Oidc;
+  beforeAll(async () => {
+    oidc = await startOidc();
+    started(oidc);
+  });
+  afterAll(() => oidc.close());
+  beforeEach(() => oidc.reset());
+  afterEach(async () => {
+    await cleanup();
+    await oidc.knobs(DEFAULT_KNOBS);
+  });
 }
