@@ -11,7 +11,7 @@ export interface TlsOptions {
   cert?: string | Buffer;
   /** Its private key (PEM). */
   key?: string | Buffer;
-  /** CA certificates (PEM) to trust for the token endpoint and the API, in place of Node's bundled roots (as Node's `ca` does). */
+  /** CA certificates (PEM) to trust at the token and revocation endpoints (and at the API for certificate-bound tokens), in place of Node's bundled roots (as Node's `ca` does). */
   ca?: string | Buffer | readonly (string | Buffer)[];
 }
 

@@ -1,9 +1,11 @@
 // Client authentication as an OAuth 2.0 server checks it: the secret (a Basic header or the body),
 // or an RFC 7523 assertion signed with the secret (client_secret_jwt) or with the client's
 // registered key (private_key_jwt): iss = sub = the client, aud this server, a short life ahead,
-// and a jti never seen before. Vendor dialects only compare id and secret.
+// and a jti never seen before; or the TLS client certificate with a client_id (RFC 8705, mtls.ts).
+// Vendor dialects only compare id and secret.
 import type { KeyObject } from 'node:crypto';
 import type { ClientClaim } from './dialect';
+import { checkTlsClient, thumbprintOf, type PresentedCertificate, type TlsClientConfig } from './mtls';
 import { HMAC_ALGORITHMS, parseJws, publicKeyOf, verifyAsymmetric, verifyHmac, type Jws, type SimKey } from './jws';
 import type { SimAuthMethod } from './options';
 import type { AssertionRecord, SeenAuthMethod } from './stats';
@@ -19,6 +21,8 @@ export interface ClientAuthConfig {
   readonly authMethods?: readonly SimAuthMethod[] | undefined;
   readonly assertionAudiences?: readonly string[] | undefined;
   readonly maxAssertionLifetimeSeconds?: number | undefined;
+  readonly tlsClientSubject?: string | undefined;
+  readonly selfSignedThumbprints?: readonly (string | Buffer)[] | undefined;
 }
 
 /** What a request's client authentication came to: the method seen, the assertion's claims, and why it was refused, if it was. */
@@ -32,6 +36,7 @@ export class ClientVerifier {
   readonly #config: ClientAuthConfig;
   readonly #keys: readonly KeyObject[];
   readonly #methods: ReadonlySet<string>;
+  readonly #tls: TlsClientConfig;
   /** Every accepted assertion's jti, with the moment it may be forgotten (its exp). */
   readonly #seen = new Map<string, number>();
 
@@ -45,21 +50,31 @@ export class ClientVerifier {
       'client_secret_post',
       'client_secret_jwt',
       ...(this.#keys.length > 0 ? ['private_key_jwt' as const] : []),
+      ...(config.tlsClientSubject !== undefined ? ['tls_client_auth' as const] : []),
+      ...(config.selfSignedThumbprints !== undefined ? ['self_signed_tls_client_auth' as const] : []),
     ];
     this.#methods = new Set(config.authMethods ?? defaults);
+    this.#tls = {
+      clientId: config.clientId,
+      subject: config.tlsClientSubject,
+      thumbprints: new Set((config.selfSignedThumbprints ?? []).map(thumbprintOf)),
+      enabled: (method) => this.#methods.has(method),
+    };
   }
 
   /**
    * Check `claim` at the server's `now` (`audiences`: the token endpoint's URL and the issuer of the
-   * listener it came to), noting the method, the assertion and any refusal in `record`.
+   * listener it came to; `certificate`: the one the TLS connection presented), noting the method,
+   * the assertion and any refusal in `record`.
    */
   check(
     claim: ClientClaim,
     now: number,
     audiences: readonly string[],
     record: { authMethod?: SeenAuthMethod; assertion?: AssertionRecord; refusal?: string },
+    certificate?: PresentedCertificate,
   ): ClientVerdict {
-    const verdict = this.#check(claim, now, audiences);
+    const verdict = this.#check(claim, now, audiences, certificate);
     Object.assign(
       record,
       verdict.method && { authMethod: verdict.method },
@@ -69,11 +84,12 @@ export class ClientVerifier {
     return verdict;
   }
 
-  #check(claim: ClientClaim, now: number, audiences: readonly string[]): ClientVerdict {
+  #check(claim: ClientClaim, now: number, audiences: readonly string[], certificate: PresentedCertificate | undefined): ClientVerdict {
     const { clientId, clientSecret } = this.#config;
     const secretOk = claim.clientId === clientId && claim.clientSecret === clientSecret;
     if (claim.via === undefined) return secretOk ? {} : { refusal: 'wrong client id or secret' };
     if (claim.via === 'several') return { method: 'several', refusal: 'more than one client authentication method' };
+    if (claim.via === 'none' && certificate !== undefined) return checkTlsClient(this.#tls, claim.clientId, certificate);
     if (claim.via === 'none') return { method: 'none', refusal: 'no client authentication' };
     if (claim.via === 'assertion') return this.#assertion(claim, now, audiences);
     const method = claim.via === 'basic' ? 'client_secret_basic' : 'client_secret_post';

@@ -1,5 +1,6 @@
 // What a simulated token server needs from a vendor's dialect, and the request parsing they share.
 // Where a vendor's behaviour is unverified, its dialect takes the case hardest for a client.
+import type { PresentedCertificate } from './mtls';
 
 export interface SimRequest {
   readonly method: string;
@@ -7,6 +8,8 @@ export interface SimRequest {
   /** Lower-case names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
+  /** The client certificate the request's TLS connection presented (with `tls`). */
+  readonly clientCertificate?: PresentedCertificate;
 }
 
 export interface Reply {
@@ -31,6 +34,8 @@ export interface ClientClaim {
   /** RFC 7523: `client_assertion_type` and `client_assertion`. */
   readonly assertionType?: string;
   readonly assertion?: string;
+  /** RFC 8707: every `resource` parameter, in order. */
+  readonly resources?: readonly string[];
 }
 
 /** How the simulator reads requests, where a server may read them one way or another. */

@@ -2,6 +2,7 @@
 export {
   Simulator,
   startSimulator,
+  type ApiTlsRecord,
   type AssertionRecord,
   type DpopProofRecord,
   type DpopServerOptions,
@@ -10,6 +11,7 @@ export {
   type SeenAuthMethod,
   type SimAuthMethod,
   type SimKey,
+  type SimTlsOptions,
   type SimulatorOptions,
   type SimulatorStats,
   type TokenCallRecord,

@@ -3,7 +3,18 @@ import type { DialectName } from './dialects';
 import type { SimKey } from './jws';
 
 /** The client authentication methods the OAuth 2.0 simulator can check. */
-export type SimAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+export type SimAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+/** HTTPS for every listener, asking each client for a certificate (RFC 8705) without requiring one. */
+export interface SimTlsOptions {
+  /** The server's certificate (PEM): clients must trust it (its CA, or itself), and it must name 127.0.0.1. */
+  cert: string | Buffer;
+  /** Its private key (PEM). */
+  key: string | Buffer;
+  /** The CA (or CAs) whose client certificates `tls_client_auth` takes. */
+  ca?: string | Buffer | readonly (string | Buffer)[];
+}
 
 /** DPoP (RFC 9449) at the OAuth 2.0 simulator's token endpoint and API. */
 export interface DpopServerOptions {
@@ -73,6 +84,27 @@ export interface SimulatorOptions {
   omitExpiresIn?: boolean;
   /** Issue access tokens as JWTs (RFC 9068, HS256 under a key of the simulator's) with `iss`, `sub`, `client_id`, `iat`, `exp`, `jti`, `scope`, `cnf.jkt`. */
   jwtAccessTokens?: boolean;
+  /**
+   * mTLS (RFC 8705): every listener speaks HTTPS and asks for a client certificate. Tokens issued
+   * to a connection that presented one are bound to it (`cnf.x5t#S256`); the API then refuses them
+   * (401 `invalid_token`) on a connection without that certificate.
+   */
+  tls?: SimTlsOptions;
+  /**
+   * `tls_client_auth`: the subject DN the client's certificate must have (`'CN=tls-client'`; several
+   * attributes comma-separated, in any order), and the certificate must chain to `tls.ca`.
+   */
+  tlsClientSubject?: string;
+  /**
+   * `self_signed_tls_client_auth`: the client's registered certificates, as PEM texts or as their
+   * SHA-256 thumbprints (base64url, the `x5t#S256` form).
+   */
+  selfSignedThumbprints?: readonly (string | Buffer)[];
+  /**
+   * RFC 8707: the resources tokens may be asked for; a `resource` not in the list is refused (400
+   * `invalid_target`). Default: any absolute URI without a fragment.
+   */
+  resources?: readonly string[];
 }
 
 const OAUTH2_ONLY = [
@@ -85,6 +117,10 @@ const OAUTH2_ONLY = [
   'refreshInSeconds',
   'omitExpiresIn',
   'jwtAccessTokens',
+  'tls',
+  'tlsClientSubject',
+  'selfSignedThumbprints',
+  'resources',
 ] as const;
 
 /** Throws a TypeError for an option the dialect does not speak. */
@@ -93,4 +129,12 @@ export function checkSimulatorOptions(options: SimulatorOptions): void {
   if (foreign.length > 0) throw new TypeError(`startSimulator: ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} for the oauth2 dialect only`);
   if (options.basicDecoding !== undefined && options.basicDecoding !== 'form' && options.basicDecoding !== 'raw')
     throw new TypeError(`startSimulator: basicDecoding must be 'form' or 'raw'`);
+  const tls = options.tls;
+  if (tls !== undefined && (tls === null || typeof tls !== 'object' || tls.cert === undefined || tls.key === undefined))
+    throw new TypeError('startSimulator: tls must be { cert, key, ca? }');
+  if (options.tlsClientSubject !== undefined && (typeof options.tlsClientSubject !== 'string' || tls?.ca === undefined))
+    throw new TypeError('startSimulator: tlsClientSubject is a subject DN, and needs tls: { cert, key, ca } (the CA that signs client certificates)');
+  if (options.selfSignedThumbprints !== undefined && tls === undefined) throw new TypeError('startSimulator: selfSignedThumbprints needs tls: { cert, key }');
+  if (options.resources !== undefined && (!Array.isArray(options.resources) || options.resources.some((r) => typeof r !== 'string')))
+    throw new TypeError('startSimulator: resources must be an array of URIs');
 }

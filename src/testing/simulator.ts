@@ -1,23 +1,24 @@
 // A real HTTP token server and API on 127.0.0.1 that speaks CrowdStrike, OneLogin or plain OAuth 2.0,
 // with knobs for the failures a long-running client meets, and counters for everything it saw.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientVerifier } from './client-auth';
 import type { ClaimOptions, ClientClaim, Reply, ServerDialect, SimRequest } from './dialect';
 import { DIALECTS, type DialectName } from './dialects';
 import { DpopVerifier } from './dpop';
 import { apiAnswer } from './api';
+import { close, listen, type Listener } from './listeners';
 import { cloudOf } from './regions';
+import { targetRefusal } from './resources';
 import { checkSimulatorOptions, type SimulatorOptions } from './options';
 import { emptyStats, type RevokeCallRecord, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
 import { TokenRegistry, type Minting } from './tokens';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
 
 export type { Fault } from './wire';
-export type { DpopServerOptions, SimAuthMethod, SimulatorOptions } from './options';
+export type { DpopServerOptions, SimAuthMethod, SimTlsOptions, SimulatorOptions } from './options';
 export type { SimKey } from './jws';
-export type { AssertionRecord, DpopProofRecord, RevokeCallRecord, SeenAuthMethod, SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
+export type { ApiTlsRecord, AssertionRecord, DpopProofRecord, RevokeCallRecord, SeenAuthMethod, SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
 
 export class Simulator {
   readonly dialectName: DialectName;
@@ -34,7 +35,7 @@ export class Simulator {
   clockOffsetMs: number;
   readonly #dialect: ServerDialect;
   readonly #options: SimulatorOptions;
-  readonly #servers = new Map<string, { server: Server; url: string }>();
+  readonly #servers = new Map<string, Listener>();
   readonly #tokens: TokenRegistry;
   readonly #tokenFaults: Fault[] = [];
   readonly #revokeFaults: Fault[] = [];
@@ -65,15 +66,7 @@ export class Simulator {
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(options);
-    for (const region of options.regions ?? ['default']) {
-      const server = createServer((req, res) => void sim.#handle(req, res, region));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
-      });
-      const { port } = server.address() as AddressInfo;
-      sim.#servers.set(region, { server, url: `http://127.0.0.1:${port}` });
-    }
+    for (const region of options.regions ?? ['default']) sim.#servers.set(region, await listen((req, res) => void sim.#handle(req, res, region), options.tls));
     return sim;
   }
 
@@ -162,15 +155,7 @@ export class Simulator {
 
   async close(): Promise<void> {
     this.releaseHung();
-    await Promise.all(
-      [...this.#servers.values()].map(
-        ({ server }) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
+    await Promise.all([...this.#servers.values()].map(close));
   }
 
   /** The cloud the credentials belong to (CrowdStrike). */
@@ -204,6 +189,8 @@ export class Simulator {
     stats.tokenCalls++;
     const record: TokenCallRecord = { at: this.now(), status: 'pending' };
     stats.tokenCallLog.push(record);
+    const certificate = request.clientCertificate?.thumbprint;
+    if (certificate !== undefined) record.clientCertificate = certificate;
     const fault = this.#tokenFaults.shift() ?? this.#faultPolicy?.(stats.tokenCalls);
     if (fault === 429 || (typeof fault === 'object' && 'rateLimitSeconds' in fault)) record.retryAfterMs = fault === 429 ? 1000 : fault.rateLimitSeconds * 1000;
     res.once('finish', () => (record.status = res.statusCode));
@@ -216,27 +203,34 @@ export class Simulator {
     Object.assign(record, proof.record && { dpop: proof.record }, proof.refusal && { refusal: proof.refusal });
     if (proof.reply) return this.#send(res, proof.reply);
     const claim = this.#dialect.tokenClaim(request, this.#claimOptions);
-    const refused = this.#authorize(claim, record, base);
+    if (claim.resources) record.resources = claim.resources;
+    const refused = this.#authorize(claim, record, base, request);
     if (refused !== undefined) return this.#send(res, refused);
-    const reply = this.#issue(claim, base, proof.jkt);
+    // RFC 8705 §3: a token issued over a connection that presented a certificate is bound to it.
+    const reply = this.#issue(claim, base, proof.jkt, certificate);
     await delay(this.latencyMs / 2);
     this.#send(res, reply);
   }
 
   /** Why the token call is refused, or undefined when the claim is good. */
-  #authorize(claim: ClientClaim, record: TokenCallRecord, base: string): Reply | undefined {
+  #authorize(claim: ClientClaim, record: TokenCallRecord, base: string, request: SimRequest): Reply | undefined {
     const d = this.#dialect;
     if (claim.problem) return d.error(400, claim.problem);
     if (this.denyAccess) return d.accessDenied();
-    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record);
+    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record, request.clientCertificate);
     if (refusal !== undefined) return d.badCredentials(claim.clientId, claim.via && refusal);
+    const target = targetRefusal(claim.resources, this.#options.resources);
+    if (target !== undefined) {
+      record.refusal = target;
+      return d.error(400, 'invalid_target');
+    }
     const allowed = this.#options.memberCids;
     if (claim.memberCid && allowed && !allowed.includes(claim.memberCid)) return d.memberRefused(claim.memberCid);
     return undefined;
   }
 
   /** A token for the claim: the one it already has, where the dialect hands that back, or a new one. */
-  #issue(claim: ClientClaim, base: string, jkt: string | undefined): Reply {
+  #issue(claim: ClientClaim, base: string, jkt: string | undefined, x5t: string | undefined): Reply {
     const d = this.#dialect;
     const o = this.#options;
     const client = `${claim.clientId}|${claim.memberCid ?? ''}`;
@@ -244,7 +238,7 @@ export class Simulator {
     let issued = d.reusesTokens ? this.#tokens.reusableFor(client, now) : undefined;
     if (issued === undefined) {
       const issuedAt = o.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
-      const minting: Minting = { jkt, jwt: o.jwtAccessTokens ? { issuer: base, ...claim } : undefined };
+      const minting: Minting = { jkt, x5t, jwt: o.jwtAccessTokens ? { issuer: base, ...claim } : undefined };
       const token = this.#tokens.issue(client, ++this.stats.tokensIssued, issuedAt, this.tokenLifetimeSeconds, d.reusesTokens, minting);
       issued = { token, expiresIn: this.tokenLifetimeSeconds };
     }
@@ -261,13 +255,14 @@ export class Simulator {
     this.stats.revokeCalls++;
     const record: RevokeCallRecord = { at: this.now(), status: 'pending' };
     this.stats.revokeCallLog.push(record);
+    if (request.clientCertificate) record.clientCertificate = request.clientCertificate.thumbprint;
     res.once('finish', () => (record.status = res.statusCode));
     res.once('close', () => record.status === 'pending' && (record.status = 'reset'));
     if (await this.#fault(this.#revokeFaults.shift(), res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
     const claim = d.revokeClaim(request, this.#claimOptions);
-    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record);
+    const { refusal } = this.#clients.check(claim, this.now(), [base + d.tokenPath, base], record, request.clientCertificate);
     if (refusal !== undefined) return this.#send(res, d.revokeRefused(claim.via && refusal));
     if (claim.problem || claim.token === undefined) return this.#send(res, d.error(400, claim.problem ?? 'token missing'));
     if (this.#tokens.revoke(claim.token)) this.stats.tokensRevoked++;
@@ -280,7 +275,8 @@ export class Simulator {
     stats.apiCalls++;
     await delay(this.apiLatencyMs);
     const wrongRegion = this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home);
-    const context = { tokens: this.#tokens, dpop: this.#dpop, dialect: this.#dialect, stats, now: this.now(), url: this.urlFor(region), wrongRegion };
+    const tls = this.#options.tls !== undefined;
+    const context = { tokens: this.#tokens, dpop: this.#dpop, dialect: this.#dialect, stats, now: this.now(), url: this.urlFor(region), wrongRegion, tls };
     this.#send(res, apiAnswer(request, context));
   }
 

@@ -16,10 +16,34 @@ export interface TokenCallRecord {
   dpop?: DpopProofRecord;
   /** Why the simulator refused the client or its proof, in its own words. */
   refusal?: string;
+  /** RFC 8705: the `x5t#S256` of the client certificate the connection presented (with `tls`); absent: none was. */
+  clientCertificate?: string;
+  /** RFC 8707: every `resource` parameter of the call, in order (absent: none). */
+  resources?: readonly string[];
 }
 
 /** How a client authenticated at the token or revocation endpoint; `'none'`: only a client_id, or nothing. */
-export type SeenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none' | 'several';
+export type SeenAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
+  | 'none'
+  | 'several';
+
+/** One API request to a TLS listener (with `tls`). */
+export interface ApiTlsRecord {
+  readonly at: number;
+  readonly path: string;
+  /** The `x5t#S256` of the client certificate the connection presented; absent: none was. */
+  readonly clientCertificate?: string;
+  /** The `x5t#S256` the request's token is bound to, when it is one of ours and certificate-bound. */
+  readonly boundTo?: string;
+  /** 200, or the 401 it got. */
+  readonly status: number;
+}
 
 /** One revocation call as the simulator saw it. */
 export interface RevokeCallRecord {
@@ -28,6 +52,7 @@ export interface RevokeCallRecord {
   authMethod?: SeenAuthMethod;
   assertion?: AssertionRecord;
   refusal?: string;
+  clientCertificate?: string;
 }
 
 /** What a client assertion said (whether or not it was accepted). */
@@ -86,6 +111,10 @@ export interface SimulatorStats {
   dpopProofs: DpopProofRecord[];
   /** API requests refused for DPoP's sake: no proof, a bad one, a stale nonce, a bound token sent as Bearer. */
   dpopRefusals: number;
+  /** Every API request to a TLS listener, in order (with `tls`). */
+  apiTlsLog: ApiTlsRecord[];
+  /** API requests refused because their certificate-bound token came on a connection without that certificate. */
+  certificateRefusals: number;
 }
 
 /** When a token was issued: `sequence` counts issued tokens (1 for the first). */
@@ -95,6 +124,8 @@ export interface TokenIssuance {
   readonly expiresAt: number;
   /** RFC 9449 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to. */
   readonly jkt?: string;
+  /** RFC 8705 `cnf.x5t#S256`: the thumbprint of the client certificate the token is bound to. */
+  readonly x5tS256?: string;
 }
 
 export const emptyStats = (): SimulatorStats => ({
@@ -115,4 +146,6 @@ export const emptyStats = (): SimulatorStats => ({
   revokeCallLog: [],
   dpopProofs: [],
   dpopRefusals: 0,
+  apiTlsLog: [],
+  certificateRefusals: 0,
 });

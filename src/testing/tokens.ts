@@ -12,8 +12,11 @@ interface Issued extends TokenIssuance {
 export interface Minting {
   /** RFC 9449 `cnf.jkt`: the DPoP key the token is bound to. */
   readonly jkt?: string | undefined;
-  /** Make the token an RFC 9068 JWT (HS256, under a key of the registry's) with these claims. */
-  readonly jwt?: { readonly issuer: string; readonly clientId?: string; readonly scope?: string } | undefined;
+  /** RFC 8705 `cnf.x5t#S256`: the client certificate the token is bound to. */
+  readonly x5t?: string | undefined;
+  /** Make the token an RFC 9068 JWT (HS256, under a key of the registry's) with these claims (`aud`: the resources). */
+  readonly jwt?:
+    { readonly issuer: string; readonly clientId?: string; readonly scope?: string; readonly resources?: readonly string[] | undefined } | undefined;
 }
 
 export class TokenRegistry {
@@ -34,8 +37,9 @@ export class TokenRegistry {
   issue(client: string, sequence: number, issuedAt: number, lifetimeSeconds: number, reusable: boolean, bound: Minting = {}): string {
     const expiresAt = issuedAt + lifetimeSeconds * 1000;
     const id = `${this.#prefix}_${randomBytes(24).toString('base64url')}`;
-    const token = bound.jwt ? this.#jwt(id, issuedAt, expiresAt, bound.jwt, bound.jkt) : id;
-    this.#tokens.set(token, { client, sequence, issuedAt, expiresAt, revoked: false, ...(bound.jkt !== undefined && { jkt: bound.jkt }) });
+    const token = bound.jwt ? this.#jwt(id, issuedAt, expiresAt, bound.jwt, bound) : id;
+    const binding = { ...(bound.jkt !== undefined && { jkt: bound.jkt }), ...(bound.x5t !== undefined && { x5tS256: bound.x5t }) };
+    this.#tokens.set(token, { client, sequence, issuedAt, expiresAt, revoked: false, ...binding });
     if (reusable) this.#reusable.set(client, token);
     return token;
   }
@@ -76,17 +80,36 @@ export class TokenRegistry {
   }
 
   /** `exp` is the second the token dies in (its last whole second). */
-  #jwt(jti: string, issuedAt: number, expiresAt: number, claims: NonNullable<Minting['jwt']>, jkt: string | undefined): string {
-    const { issuer, clientId, scope } = claims;
+  #jwt(jti: string, issuedAt: number, expiresAt: number, claims: NonNullable<Minting['jwt']>, { jkt, x5t }: Minting): string {
+    const { issuer, clientId, scope, resources } = claims;
     const [iat, exp] = [Math.floor(issuedAt / 1000), Math.floor(expiresAt / 1000)];
-    const payload = { iss: issuer, sub: clientId, client_id: clientId, iat, exp, jti, ...(scope && { scope }), ...(jkt !== undefined && { cnf: { jkt } }) };
+    // RFC 9068 §3: aud is the resource, or the resources.
+    const aud = resources === undefined || resources.length === 0 ? undefined : resources.length === 1 ? resources[0] : [...resources];
+    const cnf = jkt === undefined && x5t === undefined ? undefined : { ...(jkt !== undefined && { jkt }), ...(x5t !== undefined && { 'x5t#S256': x5t }) };
+    const payload = {
+      iss: issuer,
+      sub: clientId,
+      ...(aud !== undefined && { aud }),
+      client_id: clientId,
+      iat,
+      exp,
+      jti,
+      ...(scope && { scope }),
+      ...(cnf && { cnf }),
+    };
     return signHs256(payload, this.#jwtKey);
   }
 
   issuance(token: string): TokenIssuance | undefined {
     const issued = this.#tokens.get(token);
     return (
-      issued && { sequence: issued.sequence, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, ...(issued.jkt !== undefined && { jkt: issued.jkt }) }
+      issued && {
+        sequence: issued.sequence,
+        issuedAt: issued.issuedAt,
+        expiresAt: issued.expiresAt,
+        ...(issued.jkt !== undefined && { jkt: issued.jkt }),
+        ...(issued.x5tS256 !== undefined && { x5tS256: issued.x5tS256 }),
+      }
     );
   }
 }

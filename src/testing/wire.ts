@@ -1,6 +1,7 @@
 // The simulator's HTTP plumbing: reading a request, writing a reply, and the faults it can inject.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Reply, ServerDialect, SimRequest } from './dialect';
+import { presentedCertificate } from './mtls';
 
 /**
  * What the next token (or revoke) call gets instead of a normal answer: a status in the dialect's
@@ -89,7 +90,8 @@ export function readRequest(req: IncomingMessage): Promise<SimRequest> {
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const path = (req.url ?? '/').split('?')[0] ?? '/';
-      resolve({ method: req.method ?? 'GET', path, headers, body: Buffer.concat(chunks).toString('utf8') });
+      const clientCertificate = presentedCertificate(req);
+      resolve({ method: req.method ?? 'GET', path, headers, body: Buffer.concat(chunks).toString('utf8'), ...(clientCertificate && { clientCertificate }) });
     });
   });
 }

@@ -1,21 +1,19 @@
 // Starts server.mjs (oidc-provider and an introspecting API) in a child process, with keys and
 // certificates made for this run: a test CA, a server certificate for 127.0.0.1, a client
 // certificate the CA signed and a self-signed one, and one client per authentication method.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certificates, type Certificates } from '../certs';
 import { cleanup } from '../setup';
+
+export type { Certificates, Pem } from '../certs';
 
 /** RFC 6749 §2.3.1 is needed to send this one over Basic: '+', '%', ':' and a space. */
 export const TRICKY_SECRET = 'q+Zr/9Kx=7:p%A b';
 export const JWT_SECRET = 'client-secret-jwt-0123456789-abcdefghijklmnopqrstuvwxyz';
-
-export interface Pem {
-  cert: string;
-  key: string;
-}
 
 export interface Keys {
   rsa: KeyObject;
@@ -23,17 +21,6 @@ export interface Keys {
   ed25519: KeyObject;
   /** A key no client registered. */
   stranger: KeyObject;
-}
-
-export interface Certificates {
-  ca: string;
-  server: Pem;
-  /** Signed by the CA, subject CN=tls-client. */
-  client: Pem;
-  /** Self-signed, registered by thumbprint (self_signed_tls_client_auth). */
-  selfSigned: Pem;
-  /** Signed by the CA but registered by no client. */
-  other: Pem;
 }
 
 export interface TokenCallSeen {
@@ -100,43 +87,6 @@ export interface Oidc {
   knobs(knobs: Knobs): Promise<void>;
   reset(): Promise<void>;
   close(): Promise<void>;
-}
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-function certificates(dir: string): Certificates {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=tokenwarden test CA', '-days', '2');
-  const signed = (name: string, subject: string, extensions: string) => {
-    writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(dir, 'req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-    openssl(
-      dir,
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    );
-  };
-  signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  signed('client', '/CN=tls-client', 'extendedKeyUsage=clientAuth\n');
-  signed('other', '/CN=other-client', 'extendedKeyUsage=clientAuth\n');
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'self.key', '-out', 'self.crt', '-subj', '/CN=self-signed-client', '-days', '2');
-  const pem = (name: string): Pem => ({ cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') });
-  return { ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), server: pem('server'), client: pem('client'), selfSigned: pem('self'), other: pem('other') };
 }
 
 const publicJwk = (key: KeyObject) => ({

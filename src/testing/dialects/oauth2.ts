@@ -1,7 +1,8 @@
 // A plain RFC 6749 token server: form POST, Basic or body credentials (form-decoded, as RFC 6749
 // §2.3.1 says, unless told to read Basic raw), RFC 7523 client assertions, RFC 6749 §5.2 errors,
-// RFC 7009 revocation, RFC 6750 401s. The checks of assertions and DPoP proofs are the simulator's
-// (client-auth.ts, dpop.ts): the dialect only says what the request carries.
+// RFC 7009 revocation, RFC 6750 401s, RFC 8707 resources (repeated `resource` parameters). The
+// checks of assertions, certificates and DPoP proofs are the simulator's (client-auth.ts, mtls.ts,
+// dpop.ts): the dialect only says what the request carries.
 import { basic, formOf, type ClaimOptions, type ClientClaim, type Reply, type ServerDialect, type SimRequest } from '../dialect';
 
 const rfcError = (status: number, error: string, description: string, headers?: Record<string, string>): Reply => ({
@@ -52,8 +53,9 @@ export const oauth2Dialect: ServerDialect = {
     if (!form) return { problem: 'invalid_request' };
     const credentials = credentialsOf(request, form, options);
     const scope = form.get('scope') ?? undefined;
+    const resources = form.getAll('resource');
     const problem = credentials.problem ?? (form.get('grant_type') !== 'client_credentials' ? 'unsupported_grant_type' : undefined);
-    return { ...credentials, ...(scope && { scope }), ...(problem && { problem }) };
+    return { ...credentials, ...(scope && { scope }), ...(resources.length > 0 && { resources }), ...(problem && { problem }) };
   },
   revokeClaim(request, options) {
     const form = formOf(request);
