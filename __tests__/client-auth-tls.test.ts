@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenError, TokenManager, clientCredentials, type ClientCredentialsOptions } from '../src';
+import { TokenError, type ClientCredentialsOptions } from '../src';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/testing';
 import { certificates, type Certificates, type Pem } from './helpers/certs';
 import { axios, cleanup, settle, track } from './helpers/setup';
+import { managerOf } from './helpers/oidc/clients';
 
 let dir: string;
 let certs: Certificates;
@@ -38,14 +39,7 @@ async function simulator(options: Partial<SimulatorOptions> = {}): Promise<Simul
 const tlsSimulator = (options: Partial<SimulatorOptions> = {}) =>
   simulator({ tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca }, ...options });
 
-function manage(sim: Simulator, options: Partial<ClientCredentialsOptions>) {
-  const provider = clientCredentials({ tokenUrl: sim.tokenUrl, revocationUrl: sim.revokeUrl, baseUrl: sim.url, clientId: sim.clientId, ...options });
-  const tokens = new TokenManager({ provider, retry: { retries: 1, minTimeout: 5, maxTimeout: 5 } });
-  track(() => tokens.dispose({ revoke: false }));
-  const api = axios.create();
-  tokens.attach(api);
-  return { tokens, api };
-}
+const manage = managerOf;
 
 /** A connection of our own to the simulator: trusting its CA, presenting `client` if given. */
 function agent(client?: Pem): Agent {

@@ -5,10 +5,11 @@
 import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SignJWT, exportJWK } from 'jose';
-import { TokenError, TokenManager, clientCredentials, type ClientCredentialsOptions } from '../src';
+import { TokenError, type ClientCredentialsOptions } from '../src';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/testing';
 import { useFakeTime } from './helpers/fake-time';
-import { axios, cleanup, record, settle, track } from './helpers/setup';
+import { axios, cleanup, settle, track } from './helpers/setup';
+import { managerOf } from './helpers/oidc/clients';
 
 afterEach(cleanup);
 
@@ -22,14 +23,7 @@ async function simulator(options: Partial<SimulatorOptions> = {}): Promise<Simul
   return sim;
 }
 
-function manage(sim: Simulator, options: Partial<ClientCredentialsOptions>) {
-  const provider = clientCredentials({ tokenUrl: sim.tokenUrl, revocationUrl: sim.revokeUrl, baseUrl: sim.url, clientId: sim.clientId, ...options });
-  const tokens = new TokenManager({ provider, retry: { retries: 1, minTimeout: 5, maxTimeout: 5 } });
-  track(() => tokens.dispose({ revoke: false }));
-  const api = axios.create();
-  tokens.attach(api);
-  return { tokens, api, events: record(tokens), provider };
-}
+const manage = managerOf;
 
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');

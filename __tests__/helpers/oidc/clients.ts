@@ -1,7 +1,7 @@
 // The clients that oidc.ts registers, as clientCredentials() options, and managers for them that
 // the tests' cleanup disposes.
 import axios, { type AxiosInstance } from 'axios';
-import { clientCredentials, TokenManager, type ClientCredentialsOptions, type TokenManagerOptions } from '../../../src';
+import { clientCredentials, TokenManager, type ClientCredentialsOptions, type TokenManagerOptions, type TokenProvider } from '../../../src';
 import { record, track, type Recorded } from '../setup';
 import { JWT_SECRET, TRICKY_SECRET, type Oidc } from './oidc';
 
@@ -34,17 +34,24 @@ export function optionsFor(oidc: Oidc, client: ClientName, extra: Partial<Client
 }
 
 export interface Client {
+  provider: TokenProvider;
   tokens: TokenManager;
   api: AxiosInstance;
   events: Recorded;
 }
 
 export function managerFor(options: ClientCredentialsOptions, manager: Partial<TokenManagerOptions> = {}): Client {
-  const tokens = new TokenManager({ provider: clientCredentials(options), retry: { retries: 2, minTimeout: 20, maxTimeout: 50 }, ...manager });
+  const provider = clientCredentials(options);
+  const tokens = new TokenManager({ provider, retry: { retries: 2, minTimeout: 20, maxTimeout: 50 }, ...manager });
   const api = axios.create();
   tokens.attach(api);
   track(() => tokens.dispose({ revoke: false }));
-  return { tokens, api, events: record(tokens) };
+  return { provider, tokens, api, events: record(tokens) };
+}
+
+/** A manager for a simulator's OAuth 2.0 client, with `options` (an auth method, DPoP...). */
+export function managerOf(sim: { tokenUrl: string; revokeUrl: string; url: string; clientId: string }, options: Partial<ClientCredentialsOptions>): Client {
+  return managerFor({ tokenUrl: sim.tokenUrl, revocationUrl: sim.revokeUrl, baseUrl: sim.url, clientId: sim.clientId, ...options });
 }
 
 /** The payload of a JWT, unverified (the tests read what the server put there). */

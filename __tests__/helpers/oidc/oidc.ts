@@ -152,7 +152,7 @@ export async function startOidc(): Promise<Oidc> {
   const configPath = join(dir, 'config.json');
   writeFileSync(
     configPath,
-    JSON.stringify({ clients: clients(keys, certs), tls: { serverKey: certs.server.key, serverCert: certs.server.cert, ca: certs.ca } }),
+    JSON.stringify({ clients: clients(keys, certs), knobs: DEFAULT_KNOBS, tls: { serverKey: certs.server.key, serverCert: certs.server.cert, ca: certs.ca } }),
   );
   const child: ChildProcess = spawn(process.execPath, ['--no-warnings', join(__dirname, 'server.mjs'), configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';

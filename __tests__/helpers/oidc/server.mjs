@@ -16,17 +16,8 @@ import Provider, { errors } from 'oidc-provider';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
-// Every knob a test may turn at run time.
-const knobs = {
-  tokenNonce: false,
-  apiNonce: false,
-  omitExpiresIn: false,
-  refreshIn: undefined,
-  ignoreDpop: false,
-  apiNonceEvery: false,
-  redirectTo: undefined,
-  ttl: config.ttl ?? 300,
-};
+// Every knob a test may turn at run time (oidc.ts sends where they start: its DEFAULT_KNOBS).
+const knobs = { ...config.knobs };
 const stats = { token: [], revocation: [], introspection: 0, api: [] };
 
 /** The default adapter, but one whose tokens the admin port can see and destroy. */
