@@ -1,5 +1,6 @@
 // The public surface of tokenwarden, and nothing else: every type is in ./types.
 export { TokenManager } from './manager';
+export { TokenPool, DEFAULT_POOL_BUDGET, type TokenPoolOptions, type TokenPoolEvents } from './pool';
 export { TokenError, ConfigError, isTokenError, type TokenErrorCode, type TokenErrorDetails } from './errors';
 export { crowdstrike, parseCloud, CROWDSTRIKE_CLOUDS, type CrowdStrikeCloud, type CrowdStrikeOptions, type CrowdStrikeProvider } from './providers/crowdstrike';
 export { onelogin, type OneLoginOptions } from './providers/onelogin';
@@ -10,6 +11,7 @@ export type { DpopOptions } from './auth/dpop';
 export type { TlsOptions } from './auth/tls';
 export type { SigningAlgorithm } from './auth/keys';
 export { memoryStore, storeKey, type MemoryStoreOptions } from './core/store';
+export { tokenBudget, TokenBudget, type TokenBudgetOptions } from './core/budget';
 export { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
 export { DEFAULT_RETRY } from './core/retry';
 export { DEFAULT_LIFETIME_MS } from './transport/token-response';

@@ -35,6 +35,9 @@ class Disposal {
   done: Promise<void> | undefined;
 }
 
+/** The key of a manager's use counter, for TokenPool. */
+export const USES = Symbol('tokenwarden.uses');
+
 /**
  * Keeps one client-credentials token fresh: cached, refreshed ahead of expiry in the background,
  * fetched once however many callers ask, attached to axios instances, revoked on dispose.
@@ -49,6 +52,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #random: () => number;
   readonly #clock: Required<Clock>;
   #inflight: Promise<Held> | undefined;
+  #uses = 0;
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -67,6 +71,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       retry: resolved.retry,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
       refreshTimeoutMs: resolved.refreshTimeoutMs,
+      budget: resolved.budget,
       waits: this.#disposal.waits.signal,
       calls: this.#disposal.calls.signal,
       waiting: () => this.#keepAlive.holding,
@@ -152,7 +157,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
 
   /** The hot path: the token to send now; in its refresh window this also starts the refresh. */
   #forRequest(): Held | undefined {
+    this.#uses++;
     return this.#life.forRequest(this.#startBackgroundRefresh);
+  }
+
+  /** How often a token was asked for (a pool tells idle children by it). @internal */
+  get [USES](): number {
+    return this.#uses;
   }
 
   /** Made once: the hot path allocates nothing. */
@@ -230,7 +241,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   }
 
   async #shutdown(revoke: boolean): Promise<void> {
-    const { provider, context, fleet, attemptTimeoutMs } = this.#refresher;
+    const { provider, context, fleet, attemptTimeoutMs, budget } = this.#refresher;
     this.#life.apply({ type: 'disposed' });
     this.#timer.cancel();
     this.#attachments.retireAll();
@@ -249,7 +260,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
         attemptTimeoutMs,
         () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`),
       );
+      let release: (() => void) | undefined;
       try {
+        // A revoke spends the shared budget like a token call; its turn counts against its deadline.
+        release = await budget?.acquire(() => false, call.signal);
         await untilAborted(provider.revokeToken(live.token, { ...context, signal: call.signal }), call.signal);
         fleet.invalidate(live.token.accessToken);
         this.#emit('revoke', live.token);
@@ -257,6 +271,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
         this.#emit('error', asTokenError(error));
       } finally {
         call.clear();
+        release?.();
       }
     }
     this.#emit('dispose');

@@ -1,5 +1,6 @@
 // TokenManager options, checked once: every bad value is a ConfigError naming the option.
 import { randomBytes } from 'node:crypto';
+import { TokenBudget } from './core/budget';
 import { originOf } from './utils/origin';
 import { systemClock } from './core/clock';
 import { ConfigError } from './errors';
@@ -27,6 +28,7 @@ const OPTIONS = [
   'defaultLifetimeMs',
   'attemptTimeoutMs',
   'refreshTimeoutMs',
+  'budget',
 ] as const;
 
 export interface ResolvedOptions {
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   /** `allowedOrigins` as `new URL().origin` writes them. */
   readonly extraOrigins: readonly string[];
   readonly context: ProviderContext;
+  readonly budget: TokenBudget | undefined;
 }
 
 export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
@@ -69,6 +72,9 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   const defaultLifetimeMs = nonNegative(options.defaultLifetimeMs, DEFAULT_LIFETIME_MS, 'defaultLifetimeMs');
   const attemptTimeoutMs = positive(options.attemptTimeoutMs, DEFAULT_ATTEMPT_TIMEOUT_MS, 'attemptTimeoutMs');
   const refreshTimeoutMs = positive(options.refreshTimeoutMs, DEFAULT_REFRESH_TIMEOUT_MS, 'refreshTimeoutMs');
+  const budget = options.budget;
+  if (budget !== undefined && !(budget instanceof TokenBudget))
+    throw new ConfigError('budget', 'TokenManager: budget must come from tokenBudget({ perMinute, concurrency })');
   return {
     provider,
     clock,
@@ -80,7 +86,14 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     refreshTimeoutMs,
     random: randomSource(options.random),
     extraOrigins,
-    context: { http: options.http ?? createTokenHttp(), clock, defaultLifetimeMs, timeoutMs: attemptTimeoutMs },
+    context: {
+      http: options.http ?? createTokenHttp(),
+      clock,
+      defaultLifetimeMs,
+      timeoutMs: attemptTimeoutMs,
+      ...(budget && { rateLimit: (limit: number | undefined, remaining: number | undefined) => budget.observe(limit, remaining) }),
+    },
+    budget,
   };
 }
 

@@ -1,6 +1,7 @@
 // Every public type of tokenwarden lives here, so the contract can be read in one file.
 import type { AxiosInstance } from 'axios';
 import type { TokenError } from './errors';
+import type { TokenBudget } from './core/budget';
 
 /** A client-credentials access token as the manager holds it. Objects handed out are frozen. */
 export interface AccessToken {
@@ -54,6 +55,8 @@ export interface ProviderContext {
   readonly signal?: AbortSignal;
   /** The deadline of one token call in ms, headers and body (`attemptTimeoutMs`). */
   readonly timeoutMs?: number;
+  /** Tell the manager what a token response's rate-limit headers said (a shared budget tightens to them). */
+  readonly rateLimit?: (limit: number | undefined, remaining: number | undefined) => void;
 }
 
 /**
@@ -232,6 +235,11 @@ export interface TokenManagerOptions {
    * next caller starts a new one. Default 30 000.
    */
   refreshTimeoutMs?: number;
+  /**
+   * A token-endpoint budget shared with other managers (`tokenBudget({ perMinute, concurrency })`):
+   * every token call and revoke waits for its turn. Default: none (only this manager's own pacing).
+   */
+  budget?: TokenBudget;
 }
 
 export interface TokenManagerEvents {

@@ -7,6 +7,7 @@ import { linkedAbort, noop, untilAborted } from './clock';
 import type { Fleet } from './fleet';
 import type { Held, TokenLife } from './lifecycle';
 import type { Pacer } from './pacer';
+import type { TokenBudget } from './budget';
 import { withRetry, type RetryPolicy } from './retry';
 
 export interface Refresher {
@@ -18,6 +19,8 @@ export interface Refresher {
   readonly retry: RetryPolicy;
   readonly attemptTimeoutMs: number;
   readonly refreshTimeoutMs: number;
+  /** Shared with other managers: every token call waits for its turn. */
+  readonly budget: TokenBudget | undefined;
   /** Aborted at dispose: waits and pauses stop. */
   readonly waits: AbortSignal;
   /** Aborted when dispose gives up on a token call in flight (after its grace). */
@@ -76,6 +79,7 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
 /** One token call (after the pause the pacer asks for), cut off at attemptTimeoutMs. */
 async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
   await r.pacer.wait(waits, r.waiting);
+  const release = await r.budget?.acquire(r.waiting, waits);
   const ms = r.attemptTimeoutMs;
   const call = linkedAbort(
     [r.calls, deadline],
@@ -90,9 +94,12 @@ async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSign
   } catch (error) {
     const failure = asTokenError(error);
     if (failure.retryAfterMs !== undefined) r.pacer.hint(failure.retryAfterMs);
+    // The endpoint's limit is everyone's: one pause for all who share the budget (1 s without a hint).
+    if (failure.code === 'rate_limited' || failure.retryAfterMs !== undefined) r.budget?.pause(failure.retryAfterMs ?? 1_000);
     throw failure;
   } finally {
     call.clear();
+    release?.();
   }
 }
 

@@ -2,6 +2,7 @@
 // into a token or a TokenError. A provider only describes its dialect.
 import { ConfigError } from '../errors';
 import { failure, parseJson, post, type RawResponse, type TokenCall } from '../transport/http';
+import { rateLimitOf } from '../transport/retry-after';
 import { parseTokenResponse } from '../transport/token-response';
 import type { AccessToken, ProviderContext } from '../types';
 
@@ -25,6 +26,9 @@ export async function requestToken(
 ): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
   seen?.(response);
+  // A refusal's own retry hint says how long to wait; its "remaining" adds nothing to that.
+  const limits = context.rateLimit && rateLimitOf(response.headers);
+  if (limits) context.rateLimit(limits.limit, response.status < 300 ? limits.remaining : undefined);
   if (response.status >= 200 && response.status < 300) {
     return {
       token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, {

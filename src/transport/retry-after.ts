@@ -43,3 +43,11 @@ function parseHttpDate(value: string | undefined): number | undefined {
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/** `X-Ratelimit-Limit` and `X-Ratelimit-Remaining` (CrowdStrike and many others), when they are whole numbers. */
+export function rateLimitOf(headers: Readonly<Record<string, string | undefined>>): { limit?: number; remaining?: number } | undefined {
+  const whole = (text: string | undefined) => (text !== undefined && /^\d{1,9}$/.test(text.trim()) ? Number(text) : undefined);
+  const limit = whole(headers['x-ratelimit-limit']);
+  const remaining = whole(headers['x-ratelimit-remaining']);
+  return limit === undefined && remaining === undefined ? undefined : { limit, remaining };
+}

@@ -1,0 +1,149 @@
+// TokenPool: a manager per key (a CrowdStrike MSSP's child CIDs here), made on first use, each its
+// own identity, disposed when idle, all under one budget. Simulated time over real sockets.
+import { ConfigError, TokenError, TokenPool, crowdstrike, tokenBudget } from '../src';
+import { startSimulator, type Simulator } from '../src/testing';
+import { useFakeTime } from './helpers/fake-time';
+import { axios, cleanup, settle, track } from './helpers/setup';
+
+const fake = useFakeTime(cleanup);
+const CHILDREN = ['a1b2c3d4e5f60718293a4b5c6d7e8f90', 'b1b2c3d4e5f60718293a4b5c6d7e8f90', 'c1b2c3d4e5f60718293a4b5c6d7e8f90'];
+
+async function mssp(options: { tokenLifetimeSeconds?: number } = {}): Promise<Simulator> {
+  const sim = await startSimulator({ dialect: 'crowdstrike', memberCids: CHILDREN, ...options });
+  track(() => sim.close());
+  return sim;
+}
+
+function poolFor(sim: Simulator, options: Partial<ConstructorParameters<typeof TokenPool>[0]> = {}): TokenPool {
+  const pool = new TokenPool({
+    provider: (memberCid) => crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, memberCid, baseUrl: sim.url }),
+    retry: { retries: 1, minTimeout: 10, maxTimeout: 10 },
+    ...options,
+  });
+  track(() => pool.dispose({ revoke: false }));
+  return pool;
+}
+
+test('a child is made on first use and is the same manager after; each child has its own token', async () => {
+  const sim = await mssp();
+  const pool = poolFor(sim);
+  const first = pool.get(CHILDREN[0]!);
+  expect(pool.get(CHILDREN[0]!)).toBe(first);
+  expect(pool.size).toBe(1);
+  const tokens = await fake.now().run(Promise.all(CHILDREN.map((cid) => pool.get(cid).getToken())));
+  expect(new Set(tokens).size).toBe(3);
+  expect(pool.keys()).toEqual(CHILDREN);
+  expect(sim.stats.tokenCalls).toBe(3);
+});
+
+test('events carry the key; a refused child fails alone with forbidden, and the others go on', async () => {
+  const sim = await mssp();
+  const pool = poolFor(sim);
+  const seen: string[] = [];
+  pool.on('refresh', (key, _token, reason) => seen.push(`${key.slice(0, 2)}:${reason}`));
+  pool.on('error', (key, error) => seen.push(`${key.slice(0, 2)}:${error.code}`));
+  const stranger = 'ffffffffffffffffffffffffffffffff';
+  const outcome = await fake.now().run(settle(pool.get(stranger).getToken()));
+  expect(outcome).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  await fake.now().run(pool.get(CHILDREN[0]!).getToken());
+  expect(seen).toEqual(['ff:forbidden', 'a1:initial']);
+});
+
+test('an idle child is disposed, its token revoked, and made anew on its next use; a child in use stays', async () => {
+  const sim = await mssp();
+  const pool = poolFor(sim, { idleMs: 60_000 });
+  const evicted: string[] = [];
+  pool.on('evict', (key) => evicted.push(key));
+  const [idle, busy] = [pool.get(CHILDREN[0]!), pool.get(CHILDREN[1]!)];
+  await fake.now().run(Promise.all([idle.getToken(), busy.getToken()]));
+  const api = axios.create();
+  busy.attach(api);
+  for (let second = 0; second < 120; second += 5) {
+    await fake.now().run(api.get('/devices/queries/devices/v1'));
+    await fake.now().advance(5_000, 1_000);
+  }
+  expect(evicted).toEqual([CHILDREN[0]]);
+  expect(pool.keys()).toEqual([CHILDREN[1]]);
+  expect(sim.stats.revokeCalls).toBe(1);
+  const again = pool.get(CHILDREN[0]!);
+  expect(again).not.toBe(idle);
+  await fake.now().run(again.getToken());
+  expect(sim.stats.tokenCalls).toBe(3);
+});
+
+test('children share one budget: 8 children at once with perMinute 5 make 5 token calls in the first minute', async () => {
+  const sim = await startSimulator({ dialect: 'crowdstrike' }); // any member CID
+  track(() => sim.close());
+  const cids = Array.from({ length: 8 }, (_, i) => `${i}`.repeat(32));
+  const pool = new TokenPool({
+    provider: (memberCid) => crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, memberCid, baseUrl: sim.url }),
+    budget: tokenBudget({ perMinute: 5 }),
+    refreshTimeoutMs: 120_000,
+  });
+  track(() => pool.dispose({ revoke: false }));
+  const all = Promise.all(
+    cids.map((cid) =>
+      pool
+        .get(cid)
+        .getToken()
+        .catch((error: TokenError) => error.code),
+    ),
+  );
+  await fake.now().advance(50_000, 500);
+  expect(sim.stats.tokenCalls).toBe(5);
+  expect(new Set(await fake.now().run(all, 20_000, 500)).size).toBe(8);
+  expect(sim.stats.tokenCalls).toBe(8);
+});
+
+test('dispose revokes every child, and get() afterwards is a TokenError disposed', async () => {
+  const sim = await mssp();
+  const pool = poolFor(sim);
+  await fake.now().run(Promise.all(CHILDREN.map((cid) => pool.get(cid).getToken())));
+  await fake.now().run(pool.dispose());
+  expect(sim.stats.revokeCalls).toBe(3);
+  expect(() => pool.get(CHILDREN[0]!)).toThrow(TokenError);
+  expect(() => pool.get(CHILDREN[0]!)).toThrow(expect.objectContaining({ code: 'disposed' }));
+});
+
+describe('bad input is a ConfigError saying what to fix', () => {
+  const provider = () => crowdstrike({ clientId: 'a', clientSecret: 'b' });
+  test.each([
+    [
+      'a provider that is not a function',
+      () => new TokenPool({ provider: crowdstrike({ clientId: 'a', clientSecret: 'b' }) as never }),
+      'provider',
+      /function of the key/,
+    ],
+    ['an idleMs that is not positive', () => new TokenPool({ provider, idleMs: 0 }), 'idleMs', /positive number of ms \(got 0\)/],
+    ['a budget that is not one', () => new TokenPool({ provider, budget: { perMinute: 5 } as never }), 'budget', /tokenBudget/],
+    ['an empty key', () => new TokenPool({ provider }).get(''), 'key', /non-empty string/],
+    ['a key that is not a string', () => new TokenPool({ provider }).get(42 as never), 'key', /non-empty string/],
+    [
+      'a factory that throws (its message not quoted)',
+      () =>
+        new TokenPool({
+          provider: () => {
+            throw new Error('secret-in-message');
+          },
+        }).get('x'),
+      'provider',
+      /the provider factory threw a Error for a key/,
+    ],
+    [
+      'a factory whose provider is bad (its own ConfigError)',
+      () => new TokenPool({ provider: () => crowdstrike({ clientId: '', clientSecret: 'b' }) }).get('x'),
+      'clientId',
+      /clientId/,
+    ],
+  ])('%s', (_name, make, option, says) => {
+    let thrown: unknown;
+    try {
+      make();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ option, message: expect.stringMatching(says) });
+    expect((thrown as Error).message).not.toContain('secret-in-message');
+  });
+});

@@ -1,0 +1,160 @@
+// Many tokens from one credential: a TokenManager per key (a CrowdStrike MSSP's child CID, an
+// audience, a resource), made on first use, disposed (revoked) after `idleMs` without use, all
+// under one token-endpoint budget. Each child is a full manager with its own identity: its own
+// store key, single flight, refresh timer and errors.
+import { EventEmitter } from 'eventemitter3';
+import { TokenBudget } from './core/budget';
+import { unrefInterval } from './core/clock';
+import { ConfigError, disposedError, type TokenError } from './errors';
+import { TokenManager, USES } from './manager';
+import { createTokenHttp } from './transport/http';
+import type { AccessToken, DisposeOptions, RefreshReason, TokenManagerOptions, TokenProvider } from './types';
+
+export interface TokenPoolOptions extends Omit<TokenManagerOptions, 'provider'> {
+  /** The provider of one child, made on its first use: `(memberCid) => crowdstrike({ ..., memberCid })`. */
+  provider: (key: string) => TokenProvider;
+  /** A child unused this long is disposed (its token revoked) and made anew on its next use. Default 15 minutes. */
+  idleMs?: number;
+}
+
+export interface TokenPoolEvents {
+  refresh: (key: string, token: AccessToken, reason: RefreshReason) => void;
+  error: (key: string, error: TokenError) => void;
+  /** A child was disposed for being idle. */
+  evict: (key: string) => void;
+}
+
+/** Without a budget of the user's, a pool keeps its children under CrowdStrike's per-IP limit with room to spare. */
+export const DEFAULT_POOL_BUDGET = { perMinute: 250, concurrency: 8 } as const;
+export const DEFAULT_IDLE_MS = 15 * 60_000;
+/** Keys are names (CIDs, audiences), not documents. */
+const MAX_KEY_LENGTH = 512;
+
+interface Child {
+  readonly manager: TokenManager;
+  /** The use count at the last sweep, and since when it has stood still. */
+  uses: number;
+  idleSince: number;
+}
+
+export class TokenPool extends EventEmitter<TokenPoolEvents> {
+  readonly #children = new Map<string, Child>();
+  readonly #factory: (key: string) => TokenProvider;
+  readonly #options: Omit<TokenManagerOptions, 'provider'>;
+  readonly #idleMs: number;
+  readonly #now: () => number;
+  #sweeper: NodeJS.Timeout | undefined;
+  #disposed: Promise<void> | undefined;
+
+  constructor(options: TokenPoolOptions) {
+    super();
+    const { provider, idleMs, ...shared } = options ?? ({} as TokenPoolOptions);
+    if (typeof provider !== 'function')
+      throw new ConfigError(
+        'provider',
+        'TokenPool: provider must be a function of the key, e.g. (memberCid) => crowdstrike({ clientId, clientSecret, memberCid })',
+      );
+    if (idleMs !== undefined && !(typeof idleMs === 'number' && idleMs > 0))
+      throw new ConfigError('idleMs', `TokenPool: idleMs must be a positive number of ms (got ${typeof idleMs === 'number' ? idleMs : typeof idleMs})`);
+    if (shared.budget !== undefined && !(shared.budget instanceof TokenBudget))
+      throw new ConfigError('budget', 'TokenPool: budget must come from tokenBudget({ perMinute, concurrency })');
+    this.#factory = provider;
+    this.#idleMs = idleMs ?? DEFAULT_IDLE_MS;
+    // One budget and one token-call instance for every child (an axios instance is most of a manager's weight).
+    this.#options = {
+      ...shared,
+      budget: shared.budget ?? new TokenBudget({ ...DEFAULT_POOL_BUDGET, ...(shared.clock && { clock: shared.clock }) }),
+      http: shared.http ?? createTokenHttp(),
+    };
+    const clock = shared.clock;
+    this.#now = clock?.monotonic ? () => clock.monotonic!() : clock ? () => clock.now() : () => performance.now();
+  }
+
+  /** The child for `key`, made on first use. O(1). */
+  get(key: string): TokenManager {
+    if (this.#disposed !== undefined) throw disposedError();
+    const child = this.#children.get(key);
+    if (child !== undefined) {
+      child.idleSince = this.#now();
+      return child.manager;
+    }
+    return this.#make(key);
+  }
+
+  /** The keys of the children alive now. */
+  keys(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  get size(): number {
+    return this.#children.size;
+  }
+
+  /** Dispose every child (revoking its token, as `TokenManager.dispose` does) and refuse new ones. */
+  dispose(options?: DisposeOptions): Promise<void> {
+    this.#disposed ??= (async () => {
+      if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+      const children = [...this.#children.values()];
+      this.#children.clear();
+      await Promise.all(children.map((child) => child.manager.dispose(options)));
+      this.removeAllListeners();
+    })();
+    return this.#disposed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  #make(key: string): TokenManager {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)
+      throw new ConfigError('key', `TokenPool.get: a key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+    let provider: TokenProvider;
+    try {
+      provider = this.#factory(key);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      // Not quoted: a factory's message may hold what it was given.
+      throw new ConfigError('provider', `TokenPool: the provider factory threw ${error instanceof Error ? `a ${error.name}` : typeof error} for a key`);
+    }
+    const manager = new TokenManager({ ...this.#options, provider });
+    manager.on('refresh', (token, reason) => this.#emit('refresh', key, token, reason));
+    manager.on('error', (error) => this.#emit('error', key, error));
+    this.#children.set(key, { manager, uses: manager[USES], idleSince: this.#now() });
+    this.#sweeper ??= unrefInterval(() => void this.#sweep(), Math.min(60_000, Math.max(1_000, this.#idleMs / 4)));
+    return manager;
+  }
+
+  /** One pass over the children: those whose use count stood still for idleMs go. */
+  async #sweep(): Promise<void> {
+    const now = this.#now();
+    const idle: [string, Child][] = [];
+    for (const entry of this.#children) {
+      const [, child] = entry;
+      const uses = child.manager[USES];
+      if (uses !== child.uses) {
+        child.uses = uses;
+        child.idleSince = now;
+      } else if (now - child.idleSince >= this.#idleMs) idle.push(entry);
+    }
+    for (const [key] of idle) {
+      this.#children.delete(key);
+      this.#emit('evict', key);
+    }
+    if (this.#children.size === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+    await Promise.all(idle.map(([, child]) => child.manager.dispose()));
+  }
+
+  #emit<E extends keyof TokenPoolEvents>(event: E, ...args: Parameters<TokenPoolEvents[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: unknown[]) => boolean).call(this, event, ...args);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
