@@ -3,6 +3,7 @@
 // and which counter a refusal adds to.
 import type { Reply, ServerDialect, SimRequest } from './dialect';
 import type { DpopVerifier } from './dpop';
+import type { FlightControl } from './mssp';
 import type { SimulatorStats } from './stats';
 import type { TokenRegistry } from './tokens';
 
@@ -19,6 +20,8 @@ export interface ApiContext {
   readonly wrongRegion: boolean;
   /** The listener speaks TLS: each request goes in `apiTlsLog`. */
   readonly tls: boolean;
+  /** CrowdStrike: the parent and children the credentials act for (mssp.ts answers accepted tokens). */
+  readonly flight?: FlightControl | undefined;
 }
 
 /** Which counter a refused API request adds to. */
@@ -67,6 +70,7 @@ function answer(request: SimRequest, context: ApiContext): Reply {
   // RFC 8705 §3: a certificate-bound token is good only on a connection that presents that certificate.
   const unbound = issuance?.x5tS256 !== undefined && request.clientCertificate?.thumbprint !== issuance.x5tS256;
   if (refusal === undefined && bound === undefined && !unbound) {
+    if (context.flight) return context.flight.answer(request, issuance!, stats);
     stats.apiOk++;
     return { status: 200, body: { meta: { path: request.path }, resources: [] }, headers: dpop.headers() };
   }

@@ -8,6 +8,10 @@ export interface SimRequest {
   /** Lower-case names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
+  /** The URL's query string, parsed. */
+  readonly query?: URLSearchParams;
+  /** The address the request came from (the socket's remote address). */
+  readonly source?: string;
   /** The client certificate the request's TLS connection presented (with `tls`). */
   readonly clientCertificate?: PresentedCertificate;
 }

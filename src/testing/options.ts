@@ -54,8 +54,22 @@ export interface SimulatorOptions {
   homeRegion?: string;
   /** The server's clock minus ours: shows in `Date`, `X-Ratelimit-Retryafter`, `created_at`. */
   clockOffsetMs?: number;
-  /** CrowdStrike: member CIDs the credentials may act for. Default: any. */
+  /**
+   * CrowdStrike MSSP: the child CIDs the credentials may act for (`member_cid`; any other gets 403
+   * `Failed to generate access token for customer ID=...`), listed at `GET /mssp/queries/children/v1`.
+   * Default: any CID, none listed.
+   */
   memberCids?: readonly string[];
+  /** CrowdStrike: the CID the credentials belong to (the parent's), which its own tokens act for. Default: 32 random hex digits. */
+  cid?: string;
+  /**
+   * CrowdStrike: token and revocation calls per source IP in any 60 s (a sliding window on the
+   * server's clock, shared by both endpoints; a refused call takes no room); past it, 429 with
+   * `X-Ratelimit-Retryafter`. Every answer of either endpoint then says `X-Ratelimit-Limit` and
+   * `X-Ratelimit-Remaining`. CrowdStrike documents about 300. Default: no budget (token answers say
+   * `X-Ratelimit-Limit: 300` and nothing more).
+   */
+  tokenBudgetPerMinute?: number;
   /**
    * Count a token's life from its issue time rounded down to the second, as oidc-provider does: a
    * token then dies up to 1 s before `sent + expires_in`. Default false.
@@ -123,10 +137,18 @@ const OAUTH2_ONLY = [
   'resources',
 ] as const;
 
+const CROWDSTRIKE_ONLY = ['cid', 'tokenBudgetPerMinute'] as const;
+
 /** Throws a TypeError for an option the dialect does not speak. */
 export function checkSimulatorOptions(options: SimulatorOptions): void {
   const foreign = options.dialect === 'oauth2' ? [] : OAUTH2_ONLY.filter((name) => options[name] !== undefined);
   if (foreign.length > 0) throw new TypeError(`startSimulator: ${foreign.join(', ')} ${foreign.length > 1 ? 'are' : 'is'} for the oauth2 dialect only`);
+  const notCrowdStrike = options.dialect === 'crowdstrike' ? [] : CROWDSTRIKE_ONLY.filter((name) => options[name] !== undefined);
+  if (notCrowdStrike.length > 0)
+    throw new TypeError(`startSimulator: ${notCrowdStrike.join(', ')} ${notCrowdStrike.length > 1 ? 'are' : 'is'} for the crowdstrike dialect only`);
+  const budget = options.tokenBudgetPerMinute;
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1))
+    throw new TypeError('startSimulator: tokenBudgetPerMinute must be a positive integer');
   if (options.basicDecoding !== undefined && options.basicDecoding !== 'form' && options.basicDecoding !== 'raw')
     throw new TypeError(`startSimulator: basicDecoding must be 'form' or 'raw'`);
   const tls = options.tls;

@@ -7,6 +7,8 @@ import type { ClaimOptions, ClientClaim, Reply, ServerDialect, SimRequest } from
 import { DIALECTS, type DialectName } from './dialects';
 import { DpopVerifier } from './dpop';
 import { apiAnswer } from './api';
+import { EndpointBudget } from './budget';
+import { FlightControl } from './mssp';
 import { close, listen, type Listener } from './listeners';
 import { cloudOf } from './regions';
 import { targetRefusal } from './resources';
@@ -14,11 +16,6 @@ import { checkSimulatorOptions, type SimulatorOptions } from './options';
 import { emptyStats, type RevokeCallRecord, type SimulatorStats, type TokenCallRecord, type TokenIssuance } from './stats';
 import { TokenRegistry, type Minting } from './tokens';
 import { applyFault, delay, readRequest, send, type Fault } from './wire';
-
-export type { Fault } from './wire';
-export type { DpopServerOptions, SimAuthMethod, SimTlsOptions, SimulatorOptions } from './options';
-export type { SimKey } from './jws';
-export type { ApiTlsRecord, AssertionRecord, DpopProofRecord, RevokeCallRecord, SeenAuthMethod, SimulatorStats, TokenCallRecord, TokenIssuance } from './stats';
 
 export class Simulator {
   readonly dialectName: DialectName;
@@ -33,6 +30,8 @@ export class Simulator {
   denyAccess = false;
   /** The server's clock minus ours; change it to move the server's clock alone. */
   clockOffsetMs: number;
+  /** CrowdStrike: the CID the credentials belong to (the parent of `memberCids`). */
+  readonly cid: string | undefined;
   readonly #dialect: ServerDialect;
   readonly #options: SimulatorOptions;
   readonly #servers = new Map<string, Listener>();
@@ -43,6 +42,8 @@ export class Simulator {
   readonly #clients: ClientVerifier;
   readonly #dpop: DpopVerifier;
   readonly #claimOptions: ClaimOptions;
+  readonly #budget: EndpointBudget;
+  readonly #flight: FlightControl | undefined;
   #faultPolicy: ((call: number) => Fault | undefined) | undefined;
   #active = 0;
 
@@ -62,6 +63,9 @@ export class Simulator {
     this.#clients = new ClientVerifier({ ...options, clientId: this.clientId, clientSecret: this.clientSecret });
     this.#dpop = new DpopVerifier(options.dpop, this);
     this.#claimOptions = { basicDecoding: options.basicDecoding ?? 'form' };
+    this.#budget = EndpointBudget.for(options, this.#dialect);
+    this.#flight = options.dialect === 'crowdstrike' ? new FlightControl(options.cid, options.memberCids) : undefined;
+    this.cid = this.#flight?.cid;
   }
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
@@ -187,13 +191,14 @@ export class Simulator {
   async #token(request: SimRequest, res: ServerResponse, base: string): Promise<void> {
     const stats = this.stats;
     stats.tokenCalls++;
-    const record: TokenCallRecord = { at: this.now(), status: 'pending' };
-    stats.tokenCallLog.push(record);
     const certificate = request.clientCertificate?.thumbprint;
-    if (certificate !== undefined) record.clientCertificate = certificate;
+    const record: TokenCallRecord = { at: this.now(), status: 'pending', ...(certificate !== undefined && { clientCertificate: certificate }) };
+    stats.tokenCallLog.push(record);
+    this.#flight?.noteTokenCall(request, record, stats);
+    res.once('finish', () => (record.status = res.statusCode));
+    if (!this.#budget.admit('token', request, res, record.at, stats, record)) return;
     const fault = this.#tokenFaults.shift() ?? this.#faultPolicy?.(stats.tokenCalls);
     if (fault === 429 || (typeof fault === 'object' && 'rateLimitSeconds' in fault)) record.retryAfterMs = fault === 429 ? 1000 : fault.rateLimitSeconds * 1000;
-    res.once('finish', () => (record.status = res.statusCode));
     res.once('close', () => {
       if (record.status === 'pending') record.status = fault === 'hang' || fault === 'drip' ? 'hang' : 'reset';
     });
@@ -238,7 +243,7 @@ export class Simulator {
     let issued = d.reusesTokens ? this.#tokens.reusableFor(client, now) : undefined;
     if (issued === undefined) {
       const issuedAt = o.roundIssuedAt ? Math.floor(now / 1000) * 1000 : now;
-      const minting: Minting = { jkt, x5t, jwt: o.jwtAccessTokens ? { issuer: base, ...claim } : undefined };
+      const minting: Minting = { jkt, x5t, member: claim.memberCid, jwt: o.jwtAccessTokens ? { issuer: base, ...claim } : undefined };
       const token = this.#tokens.issue(client, ++this.stats.tokensIssued, issuedAt, this.tokenLifetimeSeconds, d.reusesTokens, minting);
       issued = { token, expiresIn: this.tokenLifetimeSeconds };
     }
@@ -253,11 +258,12 @@ export class Simulator {
 
   async #revoke(request: SimRequest, res: ServerResponse, base: string): Promise<void> {
     this.stats.revokeCalls++;
-    const record: RevokeCallRecord = { at: this.now(), status: 'pending' };
+    const certificate = request.clientCertificate?.thumbprint;
+    const record: RevokeCallRecord = { at: this.now(), status: 'pending', ...(certificate !== undefined && { clientCertificate: certificate }) };
     this.stats.revokeCallLog.push(record);
-    if (request.clientCertificate) record.clientCertificate = request.clientCertificate.thumbprint;
     res.once('finish', () => (record.status = res.statusCode));
     res.once('close', () => record.status === 'pending' && (record.status = 'reset'));
+    if (!this.#budget.admit('revoke', request, res, record.at, this.stats, record)) return;
     if (await this.#fault(this.#revokeFaults.shift(), res)) return;
     await delay(this.latencyMs);
     const d = this.#dialect;
@@ -275,9 +281,8 @@ export class Simulator {
     stats.apiCalls++;
     await delay(this.apiLatencyMs);
     const wrongRegion = this.#options.regions !== undefined && cloudOf(region) !== cloudOf(this.#home);
-    const tls = this.#options.tls !== undefined;
-    const context = { tokens: this.#tokens, dpop: this.#dpop, dialect: this.#dialect, stats, now: this.now(), url: this.urlFor(region), wrongRegion, tls };
-    this.#send(res, apiAnswer(request, context));
+    const context = { tokens: this.#tokens, dpop: this.#dpop, dialect: this.#dialect, stats, now: this.now(), url: this.urlFor(region), wrongRegion };
+    this.#send(res, apiAnswer(request, { ...context, tls: this.#options.tls !== undefined, flight: this.#flight }));
   }
 
   #send(res: ServerResponse, reply: Reply): void {

@@ -20,6 +20,10 @@ export interface TokenCallRecord {
   clientCertificate?: string;
   /** RFC 8707: every `resource` parameter of the call, in order (absent: none). */
   resources?: readonly string[];
+  /** CrowdStrike MSSP: the `member_cid` the call asked a token for (absent: the parent's own token). */
+  memberCid?: string;
+  /** The address the call came from (the budget's key). */
+  source?: string;
 }
 
 /** How a client authenticated at the token or revocation endpoint; `'none'`: only a client_id, or nothing. */
@@ -53,6 +57,10 @@ export interface RevokeCallRecord {
   assertion?: AssertionRecord;
   refusal?: string;
   clientCertificate?: string;
+  /** The pause a 429 of the token-endpoint budget asked for, in ms. */
+  retryAfterMs?: number;
+  /** The address the call came from (the budget's key). */
+  source?: string;
 }
 
 /** What a client assertion said (whether or not it was accepted). */
@@ -115,6 +123,16 @@ export interface SimulatorStats {
   apiTlsLog: ApiTlsRecord[];
   /** API requests refused because their certificate-bound token came on a connection without that certificate. */
   certificateRefusals: number;
+  /** CrowdStrike MSSP: token calls per `member_cid` (every call that named one, whatever its answer). */
+  tokenCallsByMember: Record<string, number>;
+  /** CrowdStrike MSSP: API requests with a good token answered 403 (for another CID, a child's token at the children listing). */
+  apiForbidden: number;
+  /** Token calls the token-endpoint budget answered 429 (injected faults not counted). */
+  tokenRateLimited: number;
+  /** Revocation calls the token-endpoint budget answered 429. */
+  revokeRateLimited: number;
+  /** The most token calls that arrived in any 60 s (server clock, every source, 429s included; revokes not counted). */
+  peakTokenCallsPerMinute: number;
 }
 
 /** When a token was issued: `sequence` counts issued tokens (1 for the first). */
@@ -126,6 +144,8 @@ export interface TokenIssuance {
   readonly jkt?: string;
   /** RFC 8705 `cnf.x5t#S256`: the thumbprint of the client certificate the token is bound to. */
   readonly x5tS256?: string;
+  /** CrowdStrike MSSP: the child CID the token acts for (absent: the credentials' own CID). */
+  readonly memberCid?: string;
 }
 
 export const emptyStats = (): SimulatorStats => ({
@@ -148,4 +168,9 @@ export const emptyStats = (): SimulatorStats => ({
   dpopRefusals: 0,
   apiTlsLog: [],
   certificateRefusals: 0,
+  tokenCallsByMember: Object.create(null) as Record<string, number>,
+  apiForbidden: 0,
+  tokenRateLimited: 0,
+  revokeRateLimited: 0,
+  peakTokenCallsPerMinute: 0,
 });

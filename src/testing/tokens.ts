@@ -14,6 +14,8 @@ export interface Minting {
   readonly jkt?: string | undefined;
   /** RFC 8705 `cnf.x5t#S256`: the client certificate the token is bound to. */
   readonly x5t?: string | undefined;
+  /** CrowdStrike MSSP: the child CID the token acts for (`member_cid`). */
+  readonly member?: string | undefined;
   /** Make the token an RFC 9068 JWT (HS256, under a key of the registry's) with these claims (`aud`: the resources). */
   readonly jwt?:
     { readonly issuer: string; readonly clientId?: string; readonly scope?: string; readonly resources?: readonly string[] | undefined } | undefined;
@@ -38,7 +40,11 @@ export class TokenRegistry {
     const expiresAt = issuedAt + lifetimeSeconds * 1000;
     const id = `${this.#prefix}_${randomBytes(24).toString('base64url')}`;
     const token = bound.jwt ? this.#jwt(id, issuedAt, expiresAt, bound.jwt, bound) : id;
-    const binding = { ...(bound.jkt !== undefined && { jkt: bound.jkt }), ...(bound.x5t !== undefined && { x5tS256: bound.x5t }) };
+    const binding = {
+      ...(bound.jkt !== undefined && { jkt: bound.jkt }),
+      ...(bound.x5t !== undefined && { x5tS256: bound.x5t }),
+      ...(bound.member !== undefined && { memberCid: bound.member }),
+    };
     this.#tokens.set(token, { client, sequence, issuedAt, expiresAt, revoked: false, ...binding });
     if (reusable) this.#reusable.set(client, token);
     return token;
@@ -109,6 +115,7 @@ export class TokenRegistry {
         expiresAt: issued.expiresAt,
         ...(issued.jkt !== undefined && { jkt: issued.jkt }),
         ...(issued.x5tS256 !== undefined && { x5tS256: issued.x5tS256 }),
+        ...(issued.memberCid !== undefined && { memberCid: issued.memberCid }),
       }
     );
   }

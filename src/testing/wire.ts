@@ -89,9 +89,13 @@ export function readRequest(req: IncomingMessage): Promise<SimRequest> {
     req.on('end', () => {
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const url = req.url ?? '/';
+      const mark = url.indexOf('?');
+      const [path, query] = mark < 0 ? [url, new URLSearchParams()] : [url.slice(0, mark), new URLSearchParams(url.slice(mark + 1))];
       const clientCertificate = presentedCertificate(req);
-      resolve({ method: req.method ?? 'GET', path, headers, body: Buffer.concat(chunks).toString('utf8'), ...(clientCertificate && { clientCertificate }) });
+      const source = req.socket.remoteAddress ?? 'unknown';
+      const body = Buffer.concat(chunks).toString('utf8');
+      resolve({ method: req.method ?? 'GET', path, query, source, headers, body, ...(clientCertificate && { clientCertificate }) });
     });
   });
 }

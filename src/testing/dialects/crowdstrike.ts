@@ -1,10 +1,11 @@
 // CrowdStrike Falcon's token server: form POST answered 201, the `meta`/`errors` envelope, 403 for
-// bad credentials, X-Cs-Region, Unix-time retry hints.
+// bad credentials, X-Cs-Region, Unix-time retry hints (X-Ratelimit-Limit and -Remaining come from
+// the token-endpoint budget, budget.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { basic, formOf, type Reply, type ServerDialect } from '../dialect';
 
-const csMeta = () => ({ query_time: 0.01, powered_by: 'csam', trace_id: randomUUID() });
-const csError = (status: number, message: string): Reply => ({
+export const csMeta = () => ({ query_time: 0.01, powered_by: 'csam', trace_id: randomUUID() });
+export const csError = (status: number, message: string): Reply => ({
   status,
   body: { meta: csMeta(), errors: [{ code: status, message }] },
   headers: { 'X-Cs-Traceid': randomUUID() },
@@ -39,7 +40,7 @@ export const crowdstrikeDialect: ServerDialect = {
   tokenBody: (token, expiresIn) => ({ access_token: token, token_type: 'bearer', expires_in: expiresIn }),
   revokeOk: () => ({ meta: csMeta(), errors: [] }),
   error: csError,
-  tokenHeaders: (homeRegion) => ({ 'X-Cs-Region': homeRegion, 'X-Ratelimit-Limit': '300' }),
+  tokenHeaders: (homeRegion) => ({ 'X-Cs-Region': homeRegion }),
   // A malformed client id is refused as such (400); a well-formed wrong one like a wrong secret.
   badCredentials: (claimedId) =>
     claimedId && !/^[a-z0-9]+$/i.test(claimedId)
@@ -50,7 +51,6 @@ export const crowdstrikeDialect: ServerDialect = {
   memberRefused: (memberCid) => csError(403, `Failed to generate access token for customer ID=${memberCid}.`),
   rateLimitHeaders: (seconds, now) => ({
     'X-Ratelimit-Retryafter': String(Math.ceil(now / 1000 + seconds)),
-    'X-Ratelimit-Limit': '300',
     'X-Ratelimit-Remaining': '0',
   }),
   unauthorized: () => csError(401, 'access denied, invalid bearer token'),
