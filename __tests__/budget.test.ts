@@ -1,6 +1,6 @@
 // One token-endpoint budget shared by many managers: the sliding window, the concurrency cap, who
 // goes first, one pause for all after a 429, the server's headers. Simulated time: time is the subject.
-import { ConfigError, TokenManager, tokenBudget, type TokenBudget } from '../src';
+import { ConfigError, TokenManager, crowdstrike, tokenBudget, type TokenBudget } from '../src';
 import { startSimulator } from '../src/testing';
 import { useFakeTime } from './helpers/fake-time';
 import { cleanup, providerFor, track } from './helpers/setup';
@@ -68,8 +68,8 @@ describe('tokenBudget', () => {
     expect(granted).toEqual(['first', 'waited-for', 'background-1']);
   });
 
-  test('a pause (a 429) holds everyone until it ends, and the server can tighten the window, never widen it', async () => {
-    const budget = tokenBudget({ perMinute: 10 });
+  test('a pause (a 429) holds everyone until it ends, and the server can tighten the window, never past perMinute', async () => {
+    const budget = tokenBudget({ perMinute: 10, concurrency: 20 });
     const { granted, ask } = asker(budget);
     budget.pause(5_000);
     void ask('a');
@@ -79,10 +79,14 @@ describe('tokenBudget', () => {
     await fake.now().advance(200);
     expect(granted).toEqual(['b', 'a']);
     budget.observe(3, undefined);
-    budget.observe(500, undefined);
     ['c', 'd', 'e'].forEach((label) => void ask(label));
     await fake.now().advance(100);
     expect(granted).toEqual(['b', 'a', 'c']);
+    // The server's latest figure is followed (it may raise it again), never past perMinute.
+    budget.observe(500, undefined);
+    ['f', 'g', 'h', 'i', 'j', 'k', 'l', 'm'].forEach((label) => void ask(label));
+    await fake.now().advance(100);
+    expect(granted).toHaveLength(10);
   });
 
   test('remaining 0 from the server: nobody calls until our oldest call has left the window', async () => {
@@ -168,21 +172,36 @@ describe('managers sharing a budget', () => {
     expect(sim.stats.tokenCalls).toBe(3);
   });
 
-  test('revokes on dispose take their turn too', async () => {
+  test('revokes on dispose take their turn too, and a full window gives up after refreshTimeoutMs, saying so', async () => {
     const sim = await startSimulator({ dialect: 'oauth2' });
     track(() => sim.close());
     const budget = tokenBudget({ perMinute: 1 });
-    const tokens = new TokenManager({ provider: providerFor(sim), budget });
+    const tokens = new TokenManager({ provider: providerFor(sim), budget, refreshTimeoutMs: 20_000 });
+    const errors: string[] = [];
+    tokens.on('error', (error) => errors.push(error.message));
     await fake.now().run(tokens.getToken());
     const disposed = tokens.dispose({ revoke: true });
-    await fake.now().advance(5_000);
+    await fake.now().advance(5_000, 500);
     expect(sim.stats.revokeCalls).toBe(0); // the window is full: the revoke waits...
     expect(budget.usage.queued).toBe(1);
-    await fake
-      .now()
-      .run(disposed, 10_000)
-      .catch(() => undefined);
-    // ...until its deadline (attemptTimeoutMs, 10 s) gives up on it: dispose never hangs on a budget.
+    await fake.now().run(disposed, 20_000, 500);
+    // ...until refreshTimeoutMs: dispose never hangs on a budget, and says why nothing was revoked.
+    expect(fake.now().elapsed()).toBeLessThan(30_000);
     expect(budget.usage.queued).toBe(0);
+    expect(errors).toEqual([expect.stringMatching(/revoke got no turn in the shared budget within 20000 ms: not revoked/)]);
+  });
+
+  test('every HTTP call takes a turn: CrowdStrike cloud discovery (token, revoke, token) is three', async () => {
+    const sim = await startSimulator({ dialect: 'crowdstrike', regions: ['us-1', 'us-2'], homeRegion: 'us-2' });
+    track(() => sim.close());
+    const budget = tokenBudget({ perMinute: 100 });
+    const tokens = new TokenManager({
+      provider: crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, cloudUrls: { 'us-1': sim.urlFor('us-1'), 'us-2': sim.urlFor('us-2') } }),
+      budget,
+    });
+    track(() => tokens.dispose({ revoke: false }));
+    await fake.now().run(tokens.getToken());
+    expect(sim.stats.tokenCalls + sim.stats.revokeCalls).toBe(3);
+    expect(budget.usage.inWindow).toBe(3);
   });
 });

@@ -147,3 +147,47 @@ describe('bad input is a ConfigError saying what to fix', () => {
     expect((thrown as Error).message).not.toContain('secret-in-message');
   });
 });
+
+describe('what the attack review found', () => {
+  test('a child with an attached instance is never idle (the instance stays bound to it); detached, it goes', async () => {
+    const sim = await mssp();
+    const pool = poolFor(sim, { idleMs: 10_000 });
+    const child = pool.get(CHILDREN[0]!);
+    const api = axios.create();
+    const detach = child.attach(api);
+    await fake.now().run(api.get('/devices/queries/devices/v1'));
+    await fake.now().advance(60_000, 1_000);
+    expect(pool.keys()).toEqual([CHILDREN[0]]);
+    await expect(fake.now().run(api.get('/devices/queries/devices/v1'))).resolves.toMatchObject({ status: 200 });
+    detach();
+    await fake.now().advance(30_000, 1_000);
+    expect(pool.size).toBe(0);
+  });
+
+  test('a child refreshing for a waiting caller is not evicted under it', async () => {
+    const sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: 6_000 });
+    track(() => sim.close());
+    const pool = poolFor(sim, { idleMs: 1_000 });
+    const token = pool.get(CHILDREN[0]!).getToken();
+    await expect(fake.now().run(token, 10_000, 100)).resolves.toEqual(expect.any(String));
+    expect(pool.keys()).toEqual([CHILDREN[0]]);
+  });
+
+  test('dispose() waits for the revokes of children evicted just before', async () => {
+    const sim = await mssp({ tokenLifetimeSeconds: 3600 });
+    const pool = poolFor(sim, { idleMs: 1_000 });
+    const evicted = new Promise<void>((resolve) => pool.on('evict', () => resolve()));
+    await fake.now().run(pool.get(CHILDREN[0]!).getToken());
+    await fake.now().run(evicted, 5_000, 100);
+    await fake.now().run(pool.dispose());
+    expect(sim.stats.revokeCalls).toBe(1);
+  });
+
+  test("the children's options are checked when the pool is made, under the pool's name", () => {
+    const provider = () => crowdstrike({ clientId: 'a', clientSecret: 'b' });
+    expect(() => new TokenPool({ provider, idelMs: 1_000 } as never)).toThrow(
+      expect.objectContaining({ option: 'idelMs', message: expect.stringMatching(/TokenPool: unknown option "idelMs" \(did you mean idleMs\?\)/) }),
+    );
+    expect(() => new TokenPool({ provider, refreshTimeoutMs: -5 })).toThrow(expect.objectContaining({ option: 'refreshTimeoutMs' }));
+  });
+});

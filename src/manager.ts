@@ -3,13 +3,13 @@
 import type { AxiosInstance } from 'axios';
 import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
-import { KeepAlive, RefreshTimer, delay, instant, linkedAbort, noop, untilAborted } from './core/clock';
+import { KeepAlive, RefreshTimer, delay, instant, noop } from './core/clock';
 import { emitSafely } from './core/events';
 import { Fleet } from './core/fleet';
 import { TokenLife, type Held } from './core/lifecycle';
 import { Pacer } from './core/pacer';
 import { nextRefresh, retryIn } from './core/policy';
-import { runRefresh, type Refresher } from './core/refresh';
+import { revokeAtDispose, runRefresh, type Refresher } from './core/refresh';
 import { joinShared, type AbortSignalLike } from './core/waiters';
 import { TokenError, abortedError, asTokenError, disposedError } from './errors';
 import { Attachments } from './integrations/axios';
@@ -37,6 +37,7 @@ class Disposal {
 
 /** The key of a manager's use counter, for TokenPool. */
 export const USES = Symbol('tokenwarden.uses');
+export const BUSY = Symbol('tokenwarden.busy');
 
 /**
  * Keeps one client-credentials token fresh: cached, refreshed ahead of expiry in the background,
@@ -166,6 +167,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     return this.#uses;
   }
 
+  /** Attached to an instance, or refreshing (with callers, maybe, waiting): not idle, whatever the count. @internal */
+  get [BUSY](): boolean {
+    return this.#attachments.size > 0 || this.#inflight !== undefined;
+  }
+
   /** Made once: the hot path allocates nothing. */
   readonly #startBackgroundRefresh = () => void this.#refresh('scheduled');
 
@@ -241,7 +247,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   }
 
   async #shutdown(revoke: boolean): Promise<void> {
-    const { provider, context, fleet, attemptTimeoutMs, budget } = this.#refresher;
+    const { provider, fleet } = this.#refresher;
     this.#life.apply({ type: 'disposed' });
     this.#timer.cancel();
     this.#attachments.retireAll();
@@ -255,23 +261,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     }
     const live = this.#life.unexpired();
     if (revoke && live !== undefined && provider.revokeToken !== undefined) {
-      const call = linkedAbort(
-        [],
-        attemptTimeoutMs,
-        () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`),
-      );
-      let release: (() => void) | undefined;
       try {
-        // A revoke spends the shared budget like a token call; its turn counts against its deadline.
-        release = await budget?.acquire(() => false, call.signal);
-        await untilAborted(provider.revokeToken(live.token, { ...context, signal: call.signal }), call.signal);
+        await revokeAtDispose(this.#refresher, live.token);
         fleet.invalidate(live.token.accessToken);
         this.#emit('revoke', live.token);
       } catch (error) {
         this.#emit('error', asTokenError(error));
-      } finally {
-        call.clear();
-        release?.();
       }
     }
     this.#emit('dispose');

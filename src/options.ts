@@ -16,7 +16,7 @@ import type { Clock, ProviderContext, TokenManagerOptions, TokenProvider, TokenS
 /** The default bound on a whole refresh: waiting for a fleet's lock holder, every attempt and pause. */
 export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
 
-const OPTIONS = [
+export const OPTIONS = [
   'provider',
   'refreshWindowMs',
   'retry',

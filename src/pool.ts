@@ -6,7 +6,9 @@ import { EventEmitter } from 'eventemitter3';
 import { TokenBudget } from './core/budget';
 import { unrefInterval } from './core/clock';
 import { ConfigError, disposedError, type TokenError } from './errors';
-import { TokenManager, USES } from './manager';
+import { BUSY, TokenManager, USES } from './manager';
+import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
+import { checkOptions } from './utils/options-check';
 import { createTokenHttp } from './transport/http';
 import type { AccessToken, DisposeOptions, RefreshReason, TokenManagerOptions, TokenProvider } from './types';
 
@@ -27,6 +29,15 @@ export interface TokenPoolEvents {
 /** Without a budget of the user's, a pool keeps its children under CrowdStrike's per-IP limit with room to spare. */
 export const DEFAULT_POOL_BUDGET = { perMinute: 250, concurrency: 8 } as const;
 export const DEFAULT_IDLE_MS = 15 * 60_000;
+const POOL_OPTIONS = [...MANAGER_OPTIONS, 'idleMs'];
+/** Stands in for the children's providers while their shared options are checked. */
+const PROBE: TokenProvider = {
+  name: 'pool',
+  baseUrl: undefined,
+  identity: 'tokenwarden pool options check',
+  fetchToken: () => Promise.reject(new Error('never called')),
+  storeSecret: () => 'probe',
+};
 /** Keys are names (CIDs, audiences), not documents. */
 const MAX_KEY_LENGTH = 512;
 
@@ -45,10 +56,15 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
   #disposed: Promise<void> | undefined;
+  /** Evicted children still disposing (revoking): dispose() waits for them too. */
+  readonly #evicting = new Set<Promise<void>>();
+  /** At most this many evictions a sweep: their revokes must not fill the budget's window. */
+  readonly #evictionsPerSweep: number;
 
   constructor(options: TokenPoolOptions) {
     super();
     const { provider, idleMs, ...shared } = options ?? ({} as TokenPoolOptions);
+    checkOptions(options, POOL_OPTIONS, 'TokenPool');
     if (typeof provider !== 'function')
       throw new ConfigError(
         'provider',
@@ -66,6 +82,9 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
       budget: shared.budget ?? new TokenBudget({ ...DEFAULT_POOL_BUDGET, ...(shared.clock && { clock: shared.clock }) }),
       http: shared.http ?? createTokenHttp(),
     };
+    // Every child's options are checked now, not at the first get().
+    resolveOptions({ ...this.#options, provider: PROBE });
+    this.#evictionsPerSweep = Math.max(1, Math.floor(this.#options.budget!.perMinute / 10));
     const clock = shared.clock;
     this.#now = clock?.monotonic ? () => clock.monotonic!() : clock ? () => clock.now() : () => performance.now();
   }
@@ -96,7 +115,7 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       const children = [...this.#children.values()];
       this.#children.clear();
-      await Promise.all(children.map((child) => child.manager.dispose(options)));
+      await Promise.all([...children.map((child) => child.manager.dispose(options)), ...this.#evicting]);
       this.removeAllListeners();
     })();
     return this.#disposed;
@@ -132,10 +151,11 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
     for (const entry of this.#children) {
       const [, child] = entry;
       const uses = child.manager[USES];
-      if (uses !== child.uses) {
+      // Attached to an instance (which stays bound to it) or refreshing for callers: in use.
+      if (uses !== child.uses || child.manager[BUSY]) {
         child.uses = uses;
         child.idleSince = now;
-      } else if (now - child.idleSince >= this.#idleMs) idle.push(entry);
+      } else if (now - child.idleSince >= this.#idleMs && idle.length < this.#evictionsPerSweep) idle.push(entry);
     }
     for (const [key] of idle) {
       this.#children.delete(key);
@@ -145,7 +165,12 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
     }
-    await Promise.all(idle.map(([, child]) => child.manager.dispose()));
+    for (const [, child] of idle) {
+      const disposing = child.manager.dispose();
+      this.#evicting.add(disposing);
+      void disposing.finally(() => this.#evicting.delete(disposing));
+    }
+    await Promise.all(this.#evicting);
   }
 
   #emit<E extends keyof TokenPoolEvents>(event: E, ...args: Parameters<TokenPoolEvents[E]>): void {

@@ -55,6 +55,12 @@ export interface ProviderContext {
   readonly signal?: AbortSignal;
   /** The deadline of one token call in ms, headers and body (`attemptTimeoutMs`). */
   readonly timeoutMs?: number;
+  /**
+   * With a shared budget: wait for a turn before each HTTP call to the token or revocation
+   * endpoint (the built-in providers do, in every call they make). A provider that never calls it
+   * is charged one turn per attempt.
+   */
+  readonly turn?: () => Promise<void>;
   /** Tell the manager what a token response's rate-limit headers said (a shared budget tightens to them). */
   readonly rateLimit?: (limit: number | undefined, remaining: number | undefined) => void;
 }

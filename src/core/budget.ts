@@ -87,9 +87,12 @@ export class TokenBudget {
     this.#drain();
   }
 
-  /** Rate-limit headers from a token response: the window is at most `limit`, and `remaining` calls are left in it now. */
+  /**
+   * Rate-limit headers from a token endpoint's success: the window holds at most `limit` (the
+   * latest figure: a limit the server raises again is followed), and `remaining` calls are left.
+   */
   observe(limit: number | undefined, remaining: number | undefined): void {
-    if (limit !== undefined && limit > 0) this.#serverLimit = Math.min(this.#serverLimit, limit);
+    if (limit !== undefined && limit > 0) this.#serverLimit = limit;
     // Nothing left by the server's count: wait for our oldest call to leave the window.
     if (remaining === 0) this.pause(Math.max(1_000, (this.#starts[0] ?? this.#clock.monotonic()) + WINDOW_MS - this.#clock.monotonic()));
   }
@@ -140,6 +143,41 @@ export class TokenBudget {
       this.#timerAt = Infinity;
       this.#drain();
     }, at - this.#clock.monotonic());
+  }
+}
+
+/**
+ * The turns of one attempt (or one revoke): every HTTP call takes one (`next()`), since a provider
+ * may make several (CrowdStrike's cloud discovery, OneLogin's revoke before a new token, a DPoP
+ * nonce retry). The first is taken before the attempt's own deadline starts, so a full budget
+ * delays an attempt instead of failing it; all are given back when it is over.
+ */
+export class Turns {
+  readonly #budget: TokenBudget;
+  readonly #urgent: () => boolean;
+  readonly #releases: (() => void)[] = [];
+  #prepaid = false;
+
+  constructor(budget: TokenBudget, urgent: () => boolean) {
+    this.#budget = budget;
+    this.#urgent = urgent;
+  }
+
+  async first(signal: AbortSignal): Promise<void> {
+    this.#releases.push(await this.#budget.acquire(this.#urgent, signal));
+    this.#prepaid = true;
+  }
+
+  async next(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#prepaid) {
+      this.#prepaid = false;
+      return;
+    }
+    this.#releases.push(await this.#budget.acquire(this.#urgent, signal));
+  }
+
+  release(): void {
+    for (const release of this.#releases.splice(0)) release();
   }
 }
 

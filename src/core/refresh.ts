@@ -7,7 +7,7 @@ import { linkedAbort, noop, untilAborted } from './clock';
 import type { Fleet } from './fleet';
 import type { Held, TokenLife } from './lifecycle';
 import type { Pacer } from './pacer';
-import type { TokenBudget } from './budget';
+import { Turns, type TokenBudget } from './budget';
 import { withRetry, type RetryPolicy } from './retry';
 
 export interface Refresher {
@@ -79,14 +79,15 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
 /** One token call (after the pause the pacer asks for), cut off at attemptTimeoutMs. */
 async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
   await r.pacer.wait(waits, r.waiting);
-  const release = await r.budget?.acquire(r.waiting, waits);
+  const turns = r.budget && new Turns(r.budget, r.waiting);
+  await turns?.first(waits);
   const ms = r.attemptTimeoutMs;
   const call = linkedAbort(
     [r.calls, deadline],
     ms,
     () => new TokenError('timeout', `${r.provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`),
   );
-  const context: ProviderContext = { ...r.context, signal: call.signal };
+  const context: ProviderContext = { ...r.context, signal: call.signal, ...(turns && { turn: () => turns.next(call.signal) }) };
   try {
     const previous = previousToken(r);
     const token = await untilAborted(r.provider.fetchToken(context, previous === undefined ? {} : { previous }), call.signal);
@@ -99,7 +100,7 @@ async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSign
     throw failure;
   } finally {
     call.clear();
-    release?.();
+    turns?.release();
   }
 }
 
@@ -127,4 +128,35 @@ function adopt(r: Refresher, token: AccessToken, reason: RefreshReason): Held {
 function timedOut(ms: number, last: TokenError | undefined): TokenError {
   const why = last === undefined ? '' : `; the last attempt failed with ${last.code}`;
   return new TokenError('timeout', `no token within ${ms} ms (refreshTimeoutMs)${why}`, last === undefined ? {} : { cause: last });
+}
+
+/**
+ * Revoke `token` at dispose. With a budget, the wait for a turn is bounded by refreshTimeoutMs
+ * (a full window must not hang a shutdown), then the call by attemptTimeoutMs.
+ */
+export async function revokeAtDispose(r: Refresher, token: AccessToken): Promise<void> {
+  const { provider, attemptTimeoutMs, refreshTimeoutMs } = r;
+  const turns = r.budget && new Turns(r.budget, () => false);
+  const queued = linkedAbort(
+    [],
+    refreshTimeoutMs,
+    () =>
+      new TokenError('timeout', `${provider.name} revoke got no turn in the shared budget within ${refreshTimeoutMs} ms: not revoked (it expires on its own)`),
+  );
+  try {
+    await turns?.first(queued.signal);
+  } finally {
+    queued.clear();
+  }
+  const call = linkedAbort(
+    [],
+    attemptTimeoutMs,
+    () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`),
+  );
+  try {
+    await untilAborted(provider.revokeToken!(token, { ...r.context, signal: call.signal, ...(turns && { turn: () => turns.next(call.signal) }) }), call.signal);
+  } finally {
+    call.clear();
+    turns?.release();
+  }
 }

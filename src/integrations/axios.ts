@@ -50,6 +50,11 @@ export class Attachments {
     this.#tokenHttp = tokenHttp;
   }
 
+  /** Instances attached now. */
+  get size(): number {
+    return this.#attached.size;
+  }
+
   attach(instance: AxiosInstance): () => void {
     if (!instance?.interceptors) throw new ConfigError('instance', 'attach(): expected an axios instance');
     if (instance === this.#tokenHttp) {

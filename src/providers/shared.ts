@@ -26,9 +26,10 @@ export async function requestToken(
 ): Promise<{ token: AccessToken; response: RawResponse }> {
   const response = await post(context, call);
   seen?.(response);
-  // A refusal's own retry hint says how long to wait; its "remaining" adds nothing to that.
-  const limits = context.rateLimit && rateLimitOf(response.headers);
-  if (limits) context.rateLimit(limits.limit, response.status < 300 ? limits.remaining : undefined);
+  // Only a success speaks for the token endpoint (a gateway's error page may carry other limits);
+  // a refusal's own retry hint says how long to wait.
+  const limits = response.status < 300 ? rateLimitOf(response.headers) : undefined;
+  if (limits) context.rateLimit?.(limits.limit, limits.remaining);
   if (response.status >= 200 && response.status < 300) {
     return {
       token: parseTokenResponse(response, dialect.what, context.defaultLifetimeMs, {

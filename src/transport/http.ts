@@ -43,6 +43,7 @@ export interface RawResponse {
 }
 
 export async function post(context: ProviderContext, call: TokenCall): Promise<RawResponse> {
+  await context.turn?.();
   const sentAt = context.clock.now();
   try {
     const response = await context.http.request<string>({
