@@ -1,10 +1,10 @@
 // Every example runs as its own process against the simulator, as a user would run it.
-import { EXAMPLES, runExample } from '../scripts/run-examples';
+import { EXAMPLES, MSSP_CHILDREN, runExample } from '../scripts/run-examples';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 describe('examples', () => {
-  test.each(EXAMPLES)(
+  test.each(EXAMPLES.filter((name) => name !== 'mssp'))(
     '%s runs, talks to the API with a token, revokes it, and exits by itself',
     async (name) => {
       const run = await runExample(name);
@@ -18,6 +18,18 @@ describe('examples', () => {
     45_000,
   );
 });
+
+test('mssp lists the children with the parent token, calls the API once per child with its own token, and revokes them all', async () => {
+  const run = await runExample('mssp');
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain(`${MSSP_CHILDREN.length} child CIDs`);
+  for (const cid of MSSP_CHILDREN) expect(run.stdout).toMatch(new RegExp(`${cid}: \\d+ hosts`));
+  expect(run.stats.tokenCallsByMember).toEqual(Object.fromEntries(MSSP_CHILDREN.map((cid) => [cid, 1])));
+  expect(run.stats.tokenCalls).toBe(1 + MSSP_CHILDREN.length);
+  expect(run.stats.revokeCalls).toBe(1 + MSSP_CHILDREN.length);
+  expect(run.stats.expiredTokenSends).toBe(0);
+}, 45_000);
 
 test('npm run demo: steady traffic, a revocation replayed, a clean summary', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../examples/demo.ts')], {

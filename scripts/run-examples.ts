@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorStats } from '../src/testing';
 
-export const EXAMPLES = ['crowdstrike', 'onelogin', 'generic', 'several-instances', 'graceful-shutdown'] as const;
+export const EXAMPLES = ['crowdstrike', 'onelogin', 'generic', 'several-instances', 'graceful-shutdown', 'mssp'] as const;
+/** The MSSP example's children, as the simulator's Flight Control parent has them. */
+export const MSSP_CHILDREN = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', '1a1b2c3d4e5f60718293a4b5c6d7e8f9', '2a1b2c3d4e5f60718293a4b5c6d7e8f9'];
 export type ExampleName = (typeof EXAMPLES)[number];
 
 export interface ExampleRun {
@@ -34,7 +36,10 @@ function environment(name: ExampleName, sim: Simulator): Record<string, string> 
 }
 
 export async function runExample(name: ExampleName): Promise<ExampleRun> {
-  const sim = await startSimulator({ dialect: name === 'onelogin' ? 'onelogin' : name === 'generic' ? 'oauth2' : 'crowdstrike' });
+  const sim = await startSimulator({
+    dialect: name === 'onelogin' ? 'onelogin' : name === 'generic' ? 'oauth2' : 'crowdstrike',
+    ...(name === 'mssp' && { memberCids: MSSP_CHILDREN }),
+  });
   try {
     const ours = /^(FALCON|ONELOGIN|OAUTH|API)_/;
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !ours.test(key)));
