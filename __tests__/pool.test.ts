@@ -191,3 +191,12 @@ describe('what the attack review found', () => {
     expect(() => new TokenPool({ provider, refreshTimeoutMs: -5 })).toThrow(expect.objectContaining({ option: 'refreshTimeoutMs' }));
   });
 });
+
+test('await using disposes the pool', async () => {
+  const sim = await mssp();
+  const pool = poolFor(sim);
+  await fake.now().run(pool.get(CHILDREN[0]!).getToken());
+  await fake.now().run((pool as unknown as AsyncDisposable)[Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose]());
+  expect(sim.stats.revokeCalls).toBe(1);
+  expect(() => pool.get(CHILDREN[0]!)).toThrow(expect.objectContaining({ code: 'disposed' }));
+});

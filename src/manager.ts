@@ -24,7 +24,7 @@ const DISPOSE_GRACE_MS = 1_000;
  * Node 20 defines Symbol.asyncDispose as this registered symbol, but only in its main realm (not in
  * vm contexts such as jest's): the registered symbol is the same everywhere.
  */
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+export const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** The end of a manager's life: the signals that stop its work, and the one disposal. */
 class Disposal {

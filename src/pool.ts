@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { TokenBudget } from './core/budget';
 import { unrefInterval } from './core/clock';
 import { ConfigError, disposedError, type TokenError } from './errors';
-import { BUSY, TokenManager, USES } from './manager';
+import { BUSY, TokenManager, USES, asyncDispose } from './manager';
 import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
 import { checkOptions } from './utils/options-check';
 import { createTokenHttp } from './transport/http';
@@ -121,7 +121,7 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
     return this.#disposed;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
+  [asyncDispose](): Promise<void> {
     return this.dispose();
   }
 
