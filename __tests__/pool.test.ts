@@ -196,7 +196,8 @@ test('await using disposes the pool', async () => {
   const sim = await mssp();
   const pool = poolFor(sim);
   await fake.now().run(pool.get(CHILDREN[0]!).getToken());
-  await fake.now().run((pool as unknown as AsyncDisposable)[Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose]());
+  const dispose = (pool as unknown as Record<symbol, () => Promise<void>>)[Symbol.for('nodejs.asyncDispose')]!;
+  await fake.now().run(dispose.call(pool));
   expect(sim.stats.revokeCalls).toBe(1);
   expect(() => pool.get(CHILDREN[0]!)).toThrow(expect.objectContaining({ code: 'disposed' }));
 });
