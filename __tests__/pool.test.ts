@@ -201,3 +201,16 @@ test('await using disposes the pool', async () => {
   expect(sim.stats.revokeCalls).toBe(1);
   expect(() => pool.get(CHILDREN[0]!)).toThrow(expect.objectContaining({ code: 'disposed' }));
 });
+
+test('children made together refresh spread out, not all in the same minute', async () => {
+  const sim = await startSimulator({ dialect: 'crowdstrike' }); // 30-minute tokens, any member CID
+  track(() => sim.close());
+  const cids = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(32, '0'));
+  const pool = poolFor(sim, { idleMs: 3_600_000 });
+  const refreshed: number[] = [];
+  pool.on('refresh', (_key, _token, reason) => reason === 'scheduled' && refreshed.push(Date.now()));
+  await fake.now().run(Promise.all(cids.map((cid) => pool.get(cid).getToken())));
+  await fake.now().advance(29 * 60_000, 2_000);
+  expect(refreshed).toHaveLength(20);
+  expect(Math.max(...refreshed) - Math.min(...refreshed)).toBeGreaterThan(60_000);
+});

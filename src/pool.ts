@@ -10,6 +10,7 @@ import { BUSY, TokenManager, USES, asyncDispose } from './manager';
 import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
 import { checkOptions } from './utils/options-check';
 import { createTokenHttp } from './transport/http';
+import { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
 import type { AccessToken, DisposeOptions, RefreshReason, TokenManagerOptions, TokenProvider } from './types';
 
 export interface TokenPoolOptions extends Omit<TokenManagerOptions, 'provider'> {
@@ -53,6 +54,7 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
   readonly #factory: (key: string) => TokenProvider;
   readonly #options: Omit<TokenManagerOptions, 'provider'>;
   readonly #idleMs: number;
+  readonly #random: () => number;
   readonly #now: () => number;
   #sweeper: NodeJS.Timeout | undefined;
   #disposed: Promise<void> | undefined;
@@ -75,6 +77,7 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
     if (shared.budget !== undefined && !(shared.budget instanceof TokenBudget))
       throw new ConfigError('budget', 'TokenPool: budget must come from tokenBudget({ perMinute, concurrency })');
     this.#factory = provider;
+    this.#random = shared.random ?? Math.random;
     this.#idleMs = idleMs ?? DEFAULT_IDLE_MS;
     // One budget and one token-call instance for every child (an axios instance is most of a manager's weight).
     this.#options = {
@@ -136,7 +139,10 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
       // Not quoted: a factory's message may hold what it was given.
       throw new ConfigError('provider', `TokenPool: the provider factory threw ${error instanceof Error ? `a ${error.name}` : typeof error} for a key`);
     }
-    const manager = new TokenManager({ ...this.#options, provider });
+    // Children made together would all refresh in the same minute: each gets a window up to half
+    // as long again, so their refreshes spread over a quarter of a window or more.
+    const window = this.#options.refreshWindowMs ?? DEFAULT_REFRESH_WINDOW_MS;
+    const manager = new TokenManager({ ...this.#options, provider, refreshWindowMs: Math.round(window * (1 + 0.5 * this.#random())) });
     manager.on('refresh', (token, reason) => this.#emit('refresh', key, token, reason));
     manager.on('error', (error) => this.#emit('error', key, error));
     this.#children.set(key, { manager, uses: manager[USES], idleSince: this.#now() });
