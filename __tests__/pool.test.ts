@@ -214,3 +214,12 @@ test('children made together refresh spread out, not all in the same minute', as
   expect(refreshed).toHaveLength(20);
   expect(Math.max(...refreshed) - Math.min(...refreshed)).toBeGreaterThan(60_000);
 });
+
+test("a child whose turn is in the budget's next minute gets its token, not a timeout (a pool's refreshTimeoutMs)", async () => {
+  const sim = await startSimulator({ dialect: 'crowdstrike' });
+  track(() => sim.close());
+  const pool = poolFor(sim, { budget: tokenBudget({ perMinute: 2 }) });
+  const tokens = await fake.now().run(Promise.all(CHILDREN.map((cid) => pool.get(cid).getToken())), 90_000, 500);
+  expect(new Set(tokens).size).toBe(3);
+  expect(fake.now().elapsed()).toBeGreaterThanOrEqual(60_000);
+});

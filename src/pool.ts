@@ -30,6 +30,12 @@ export interface TokenPoolEvents {
 /** Without a budget of the user's, a pool keeps its children under CrowdStrike's per-IP limit with room to spare. */
 export const DEFAULT_POOL_BUDGET = { perMinute: 250, concurrency: 8 } as const;
 export const DEFAULT_IDLE_MS = 15 * 60_000;
+/**
+ * Children asked for together wait their turns in the budget: 1,000 at 250 a minute take 4
+ * minutes. A child's refresh may take this long unless `refreshTimeoutMs` says otherwise (its
+ * attempts still give up after their retries, as a lone manager's do).
+ */
+export const DEFAULT_POOL_REFRESH_TIMEOUT_MS = 5 * 60_000;
 const POOL_OPTIONS = [...MANAGER_OPTIONS, 'idleMs'];
 /** Stands in for the children's providers while their shared options are checked. */
 const PROBE: TokenProvider = {
@@ -84,6 +90,7 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
       ...shared,
       budget: shared.budget ?? new TokenBudget({ ...DEFAULT_POOL_BUDGET, ...(shared.clock && { clock: shared.clock }) }),
       http: shared.http ?? createTokenHttp(),
+      refreshTimeoutMs: shared.refreshTimeoutMs ?? DEFAULT_POOL_REFRESH_TIMEOUT_MS,
     };
     // Every child's options are checked now, not at the first get().
     resolveOptions({ ...this.#options, provider: PROBE });
