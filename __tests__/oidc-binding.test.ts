@@ -158,7 +158,12 @@ describe('behaviour against a generic server', () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     expect(statuses).toEqual(Array(20).fill(200));
-    expect(events.refresh.map((refresh) => refresh.reason)).toEqual(['initial', 'scheduled', 'scheduled']);
+    // How many refreshes fit depends on how fast the machine runs the loop; that each came ahead of
+    // expiry, in the background, does not.
+    const [first, ...later] = events.refresh.map((refresh) => refresh.reason);
+    expect(first).toBe('initial');
+    expect(later.length).toBeGreaterThanOrEqual(1);
+    expect(later).toEqual(Array(later.length).fill('scheduled'));
     expect((await oidc.stats()).api.every((call) => call.status === 200)).toBe(true);
   });
 
