@@ -2,6 +2,7 @@
 // thrown when the provider is made (not at the first token call), and never a word of key material.
 import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
+import { thrownBy } from './helpers/setup';
 import { clientCredentials, ConfigError, type ClientCredentialsOptions } from '../src';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -114,12 +115,7 @@ const cases: [string, Partial<ClientCredentialsOptions> & Record<string, unknown
 ];
 
 test.each(cases)('%s: a ConfigError on the option, saying what to fix', (_name, options, option, says) => {
-  let thrown: unknown;
-  try {
-    clientCredentials({ ...base, ...options });
-  } catch (error) {
-    thrown = error;
-  }
+  const thrown = thrownBy(() => clientCredentials({ ...base, ...options }));
   expect(thrown).toBeInstanceOf(ConfigError);
   const error = thrown as ConfigError;
   expect(error).toMatchObject({ code: 'invalid_config', option });

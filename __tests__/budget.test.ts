@@ -3,7 +3,7 @@
 import { ConfigError, TokenManager, crowdstrike, tokenBudget, type TokenBudget } from '../src';
 import { startSimulator } from '../src/testing';
 import { useFakeTime } from './helpers/fake-time';
-import { cleanup, providerFor, track } from './helpers/setup';
+import { cleanup, providerFor, track, thrownBy } from './helpers/setup';
 
 const fake = useFakeTime(cleanup);
 
@@ -122,12 +122,7 @@ describe('tokenBudget', () => {
     [{ perMinute: 300, concurrency: -1 }, 'concurrency', /concurrency must be a positive whole number/],
     [{ perMinute: 300, perminute: 1 }, 'perminute', /unknown option "perminute"/],
   ])('bad options %j are a ConfigError on %s', (options, option, says) => {
-    let thrown: unknown;
-    try {
-      tokenBudget(options as never);
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(() => tokenBudget(options as never));
     expect(thrown).toBeInstanceOf(ConfigError);
     expect(thrown).toMatchObject({ option, message: expect.stringMatching(says) });
   });

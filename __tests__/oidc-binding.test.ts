@@ -9,7 +9,7 @@ import { calculateJwkThumbprint } from 'jose';
 import { TokenError } from '../src';
 import { claimsOf, managerFor, optionsFor } from './helpers/oidc/clients';
 import { useOidc, type Oidc } from './helpers/oidc/oidc';
-import { settle, track } from './helpers/setup';
+import { settle, thrownBy, track } from './helpers/setup';
 
 let oidc: Oidc;
 useOidc((started) => (oidc = started));
@@ -128,14 +128,7 @@ describe('certificate-bound tokens (RFC 8705)', () => {
     expect(make).toThrow(expect.objectContaining({ code: 'invalid_config', option: 'tls', message: expect.stringMatching(/both cert and key/) }));
     const mismatched = () => managerFor(optionsFor(oidc, 'tls', { tls: { cert, key: oidc.certs.other.key } }));
     expect(mismatched).toThrow(/not the private key of tls.cert/);
-    const messages = [make, mismatched].map((attempt) => {
-      try {
-        attempt();
-      } catch (error) {
-        return `${(error as Error).message} ${inspect(error)}`;
-      }
-      return '';
-    });
+    const messages = [make, mismatched].map(thrownBy).map((error) => `${(error as Error).message} ${inspect(error)}`);
     expect(messages.join(' ')).not.toMatch(/BEGIN|PRIVATE KEY|CERTIFICATE-----/);
   });
 });

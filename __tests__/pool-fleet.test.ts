@@ -4,23 +4,14 @@ import type Redis from 'ioredis';
 import { TokenPool, crowdstrike } from '../src';
 import { redisStore } from '../src/redis';
 import { startSimulator } from '../src/testing';
-import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
-import { cleanup, track } from './helpers/setup';
+import { describeWithRedis, useRedis } from './helpers/redis';
+import { track } from './helpers/setup';
 
 const CHILDREN = Array.from({ length: 12 }, (_, i) => i.toString(16).repeat(32));
 
 describeWithRedis('pools sharing one Redis', () => {
-  let redis: RedisServer;
   let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
-  });
-  afterAll(() => redis.stop());
-  afterEach(async () => {
-    await cleanup();
-    await client.flushall();
-  });
+  useRedis((started) => (client = started));
 
   test('4 replicas ask for 12 children at once: 12 token calls in all, each child its own token everywhere', async () => {
     const sim = await startSimulator({ dialect: 'crowdstrike', memberCids: CHILDREN });

@@ -3,7 +3,7 @@
 import { ConfigError, TokenError, TokenPool, crowdstrike, tokenBudget } from '../src';
 import { startSimulator, type Simulator } from '../src/testing';
 import { useFakeTime } from './helpers/fake-time';
-import { axios, cleanup, settle, track } from './helpers/setup';
+import { axios, cleanup, settle, track, thrownBy } from './helpers/setup';
 
 const fake = useFakeTime(cleanup);
 const CHILDREN = ['a1b2c3d4e5f60718293a4b5c6d7e8f90', 'b1b2c3d4e5f60718293a4b5c6d7e8f90', 'c1b2c3d4e5f60718293a4b5c6d7e8f90'];
@@ -136,12 +136,7 @@ describe('bad input is a ConfigError saying what to fix', () => {
       /clientId/,
     ],
   ])('%s', (_name, make, option, says) => {
-    let thrown: unknown;
-    try {
-      make();
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(() => make());
     expect(thrown).toBeInstanceOf(ConfigError);
     expect(thrown).toMatchObject({ option, message: expect.stringMatching(says) });
     expect((thrown as Error).message).not.toContain('secret-in-message');

@@ -7,21 +7,12 @@ import { redisStore } from '../src/redis';
 import { keyring } from '../src/core/seal';
 import { startSimulator } from '../src/testing';
 import { accessTokenOf } from '../src/core/token';
-import { cleanup, providerFor, record, settle, track } from './helpers/setup';
-import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
+import { providerFor, record, settle, track } from './helpers/setup';
+import { describeWithRedis, useRedis } from './helpers/redis';
 
 describeWithRedis('tenants of one Redis', () => {
-  let redis: RedisServer;
   let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
-  });
-  afterAll(() => redis.stop());
-  afterEach(async () => {
-    await cleanup();
-    await client.flushall();
-  });
+  useRedis((started) => (client = started));
 
   const shared = (): TokenStore => redisStore({ client });
   const make = (provider: ReturnType<typeof providerFor>, store = shared()) => {

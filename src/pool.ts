@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { TokenBudget } from './core/budget';
 import { unrefInterval } from './core/clock';
+import { emitSafely } from './core/events';
 import { ConfigError, disposedError, type TokenError } from './errors';
 import { BUSY, TokenManager, USES, asyncDispose } from './manager';
 import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
@@ -187,12 +188,6 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
   }
 
   #emit<E extends keyof TokenPoolEvents>(event: E, ...args: Parameters<TokenPoolEvents[E]>): void {
-    try {
-      (this.emit as (event: E, ...args: unknown[]) => boolean).call(this, event, ...args);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    emitSafely(this, event, ...args);
   }
 }

@@ -1,6 +1,8 @@
-import { INSTALL_REDIS, redisServerBinary } from '../../scripts/fleet/redis-server';
+import type Redis from 'ioredis';
+import { INSTALL_REDIS, redisServerBinary, startRedis, type RedisServer } from '../../scripts/fleet/redis-server';
+import { cleanup } from './setup';
 
-export { startRedis, type RedisServer } from '../../scripts/fleet/redis-server';
+export { startRedis, type RedisServer };
 
 /**
  * `describe` for tests that need Redis: skipped, and saying how to install it, when there is no
@@ -16,4 +18,23 @@ export function describeWithRedis(name: string, body: () => void): void {
     );
   }
   return describe.skip(`${name} [skipped: ${INSTALL_REDIS}]`, body);
+}
+
+/**
+ * One Redis server for a `describeWithRedis` block: started before its tests, emptied (and the
+ * tests' `cleanup()` run) after each, stopped at the end.
+ */
+export function useRedis(started: (client: Redis) => void): void {
+  let redis: RedisServer;
+  let client: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = redis.client();
+    started(client);
+  });
+  afterAll(() => redis.stop());
+  afterEach(async () => {
+    await cleanup();
+    await client.flushall();
+  });
 }

@@ -88,6 +88,16 @@ export async function cleanup(): Promise<void> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What `make` throws, or undefined when it returns: for assertions on a thrown error's fields. */
+export function thrownBy(make: () => unknown): unknown {
+  try {
+    make();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** Settle a promise into a value or the error, for assertions on either. */
 export function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return promise.then(

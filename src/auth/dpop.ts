@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signingKey, type SigningAlgorithm, type SigningKey } from './keys';
 import { signJws } from './jws';
+import { originOf } from '../utils/origin';
 import { ConfigError } from '../errors';
 import { checkOptions } from '../utils/options-check';
 
@@ -50,7 +51,7 @@ export function dpop(option: true | DpopOptions, who: string): Dpop {
   return {
     thumbprint,
     proof(htm, htu, accessToken) {
-      const nonce = nonces.get(originOf(htu));
+      const nonce = nonces.get(originOf(htu) ?? htu);
       const payload = {
         htm,
         htu,
@@ -77,12 +78,4 @@ function publicJwk({ key }: SigningKey): Record<string, string> {
   if (full.kty === 'RSA') return { e: full.e!, kty: 'RSA', n: full.n! };
   if (full.kty === 'EC') return { crv: full.crv!, kty: 'EC', x: full.x!, y: full.y! };
   return { crv: full.crv!, kty: full.kty!, x: full.x! };
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }

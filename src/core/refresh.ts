@@ -81,13 +81,8 @@ async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSign
   await r.pacer.wait(waits, r.waiting);
   const turns = r.budget && new Turns(r.budget, r.waiting);
   await turns?.first(waits);
-  const ms = r.attemptTimeoutMs;
-  const call = linkedAbort(
-    [r.calls, deadline],
-    ms,
-    () => new TokenError('timeout', `${r.provider.name} token call got no complete answer within ${ms} ms (attemptTimeoutMs)`),
-  );
-  const context: ProviderContext = { ...r.context, signal: call.signal, ...(turns && { turn: () => turns.next(call.signal) }) };
+  const call = callDeadline(r, 'token', [r.calls, deadline]);
+  const context = callContext(r, call.signal, turns);
   try {
     const previous = previousToken(r);
     const token = await untilAborted(r.provider.fetchToken(context, previous === undefined ? {} : { previous }), call.signal);
@@ -135,7 +130,7 @@ function timedOut(ms: number, last: TokenError | undefined): TokenError {
  * (a full window must not hang a shutdown), then the call by attemptTimeoutMs.
  */
 export async function revokeAtDispose(r: Refresher, token: AccessToken): Promise<void> {
-  const { provider, attemptTimeoutMs, refreshTimeoutMs } = r;
+  const { provider, refreshTimeoutMs } = r;
   const turns = r.budget && new Turns(r.budget, () => false);
   const queued = linkedAbort(
     [],
@@ -148,15 +143,22 @@ export async function revokeAtDispose(r: Refresher, token: AccessToken): Promise
   } finally {
     queued.clear();
   }
-  const call = linkedAbort(
-    [],
-    attemptTimeoutMs,
-    () => new TokenError('timeout', `${provider.name} revoke call got no complete answer within ${attemptTimeoutMs} ms (attemptTimeoutMs)`),
-  );
+  const call = callDeadline(r, 'revoke', []);
   try {
-    await untilAborted(provider.revokeToken!(token, { ...r.context, signal: call.signal, ...(turns && { turn: () => turns.next(call.signal) }) }), call.signal);
+    await untilAborted(provider.revokeToken!(token, callContext(r, call.signal, turns)), call.signal);
   } finally {
     call.clear();
     turns?.release();
   }
+}
+
+/** One call's deadline: attemptTimeoutMs for the whole exchange, headers and body. */
+function callDeadline(r: Refresher, what: 'token' | 'revoke', signals: AbortSignal[]): ReturnType<typeof linkedAbort> {
+  const ms = r.attemptTimeoutMs;
+  return linkedAbort(signals, ms, () => new TokenError('timeout', `${r.provider.name} ${what} call got no complete answer within ${ms} ms (attemptTimeoutMs)`));
+}
+
+/** What a provider gets for one call: the manager's context, the call's signal, its budget turns. */
+function callContext(r: Refresher, signal: AbortSignal, turns: Turns | undefined): ProviderContext {
+  return { ...r.context, signal, ...(turns && { turn: () => turns.next(signal) }) };
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificates, type Certificates } from '../certs';
+import { AUTH_METHODS } from '../../../src/auth/client-auth';
 import { cleanup } from '../setup';
 
 export type { Certificates, Pem } from '../certs';
@@ -152,7 +153,12 @@ export async function startOidc(): Promise<Oidc> {
   const configPath = join(dir, 'config.json');
   writeFileSync(
     configPath,
-    JSON.stringify({ clients: clients(keys, certs), knobs: DEFAULT_KNOBS, tls: { serverKey: certs.server.key, serverCert: certs.server.cert, ca: certs.ca } }),
+    JSON.stringify({
+      clients: clients(keys, certs),
+      clientAuthMethods: [...AUTH_METHODS, 'none'],
+      knobs: DEFAULT_KNOBS,
+      tls: { serverKey: certs.server.key, serverCert: certs.server.cert, ca: certs.ca },
+    }),
   );
   const child: ChildProcess = spawn(process.execPath, ['--no-warnings', join(__dirname, 'server.mjs'), configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';

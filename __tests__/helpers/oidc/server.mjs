@@ -72,15 +72,7 @@ const provider = new Provider(issuer, {
   clients: config.clients,
   jwks: { keys: signingKeys },
   scopes: ['api:read', 'api:write'],
-  clientAuthMethods: [
-    'client_secret_basic',
-    'client_secret_post',
-    'client_secret_jwt',
-    'private_key_jwt',
-    'tls_client_auth',
-    'self_signed_tls_client_auth',
-    'none',
-  ],
+  clientAuthMethods: config.clientAuthMethods,
   enabledJWA: {
     clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'],
     dPoPSigningAlgValues: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA', 'Ed25519'],
