@@ -41,7 +41,10 @@ test.each([
 test('only the simulator imports from testing/, and the simulator imports nothing of the client (a client bug must show in its tests)', () => {
   const outside = all
     .filter(({ file }) => !file.startsWith('testing/'))
-    .flatMap(({ file, imports }) => imports.filter((spec) => spec.startsWith('testing/')).map((spec) => `${file} -> ${spec}`));
+    // The one exception: cli/sim.ts runs the simulator standalone (`tokenwarden sim`); cli/main.ts
+    // imports it lazily, so no other command loads the simulator.
+    .filter(({ file }) => file !== 'cli/sim.ts')
+    .flatMap(({ file, imports }) => imports.filter((spec) => spec === 'testing' || spec.startsWith('testing/')).map((spec) => `${file} -> ${spec}`));
   expect(outside).toEqual([]);
   const client = under('testing/').flatMap(({ file, imports }) =>
     imports.filter((spec) => !spec.startsWith('testing/') && !spec.startsWith('node:')).map((spec) => `${file} -> ${spec}`),

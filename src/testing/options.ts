@@ -36,6 +36,10 @@ export interface SimulatorOptions {
   dialect: DialectName;
   clientId?: string;
   clientSecret?: string;
+  /** The (first) listener's port. Default 0: a free one. */
+  port?: number;
+  /** The address to listen on. Default `'127.0.0.1'`: only this machine can reach it. */
+  host?: string;
   /** Default: the vendor's (CrowdStrike 1799, OneLogin 36000, OAuth 2.0 3600). */
   tokenLifetimeSeconds?: number;
   /**
@@ -146,6 +150,10 @@ export function checkSimulatorOptions(options: SimulatorOptions): void {
   const notCrowdStrike = options.dialect === 'crowdstrike' ? [] : CROWDSTRIKE_ONLY.filter((name) => options[name] !== undefined);
   if (notCrowdStrike.length > 0)
     throw new TypeError(`startSimulator: ${notCrowdStrike.join(', ')} ${notCrowdStrike.length > 1 ? 'are' : 'is'} for the crowdstrike dialect only`);
+  if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port <= 65535))
+    throw new TypeError('startSimulator: port must be an integer from 0 to 65535');
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === ''))
+    throw new TypeError('startSimulator: host must be a non-empty string');
   const budget = options.tokenBudgetPerMinute;
   if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1))
     throw new TypeError('startSimulator: tokenBudgetPerMinute must be a positive integer');

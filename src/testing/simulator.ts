@@ -9,7 +9,7 @@ import { DpopVerifier } from './dpop';
 import { apiAnswer } from './api';
 import { EndpointBudget } from './budget';
 import { FlightControl } from './mssp';
-import { close, listen, type Listener } from './listeners';
+import { close, listenAll, type Listener } from './listeners';
 import { cloudOf } from './regions';
 import { targetRefusal } from './resources';
 import { checkSimulatorOptions, type SimulatorOptions } from './options';
@@ -34,7 +34,7 @@ export class Simulator {
   readonly cid: string | undefined;
   readonly #dialect: ServerDialect;
   readonly #options: SimulatorOptions;
-  readonly #servers = new Map<string, Listener>();
+  #servers = new Map<string, Listener>();
   readonly #tokens: TokenRegistry;
   readonly #tokenFaults: Fault[] = [];
   readonly #revokeFaults: Fault[] = [];
@@ -70,7 +70,7 @@ export class Simulator {
 
   static async start(options: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(options);
-    for (const region of options.regions ?? ['default']) sim.#servers.set(region, await listen((req, res) => void sim.#handle(req, res, region), options.tls));
+    sim.#servers = await listenAll(options.regions ?? ['default'], (region) => (req, res) => void sim.#handle(req, res, region), options);
     return sim;
   }
 
