@@ -74,3 +74,38 @@ test('each failure has its exit code, and a secret flag is refused without echoi
   expect(refused.stderr).toContain('process list');
   expect(refused.stderr).not.toContain('hunter2-value');
 });
+
+test('--env-file reads the credentials, and a world-readable one is refused', async () => {
+  const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'tokenwarden-cli-'));
+  const file = join(dir, 'falcon.env');
+  await writeFile(
+    file,
+    Object.entries(env)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+  const ok = await run(['token', '--env-file', file], {});
+  expect(ok.code).toBe(0);
+  expect(sim.isLive(ok.stdout.trim())).toBe(true);
+  await chmod(file, 0o644);
+  expect((await run(['token', '--env-file', file], {})).code).toBe(CLI_EXIT_CODES.insecure_env_file);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('sim runs standalone: its printed credentials get a token, and SIGTERM ends it with 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'sim', '--dialect', 'oauth2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => ((out += chunk.toString()), out.includes('Stop with') && resolve())));
+  const simEnv = Object.fromEntries([...out.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map(([, name, value]) => [name!, value!]));
+  expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+  const got = await run(['token'], simEnv);
+  expect(got.code).toBe(0);
+  expect(got.stdout).toMatch(/^\S+\n$/);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+});
