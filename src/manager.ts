@@ -250,6 +250,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const { provider, fleet } = this.#refresher;
     this.#life.apply({ type: 'disposed' });
     this.#timer.cancel();
+    fleet.dispose();
     this.#attachments.retireAll();
     // A back-off stops at once. A token call in flight may finish, for a second at most, so its
     // token is not orphaned (it is adopted, then revoked below); a hung one is cut off.

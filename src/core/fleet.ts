@@ -1,7 +1,7 @@
 // The manager's side of the token store: every call bounded by a timeout, a failing store turned
 // into an outage (one `error` event, each process on its own token meanwhile), and the single
 // flight across everyone who shares the store.
-import { noop, sleep, unrefTimer } from './clock';
+import { noop, sleep, unrefInterval, unrefTimer } from './clock';
 import { TokenError } from '../errors';
 import type { Keyring, SharedToken } from './seal';
 import { accessTokenOf } from './token';
@@ -28,6 +28,12 @@ export class Fleet {
   #down = false;
   #probing = false;
   #lastProbe = -Infinity;
+  /**
+   * While down, a background probe runs once a second (unref'd: it never keeps the process alive),
+   * so the next refresh round shares again even when no refresh asked the store in between.
+   */
+  #prober: NodeJS.Timeout | undefined;
+  #disposed = false;
 
   constructor(store: TokenStore, keys: Keyring, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
     this.#store = store;
@@ -115,6 +121,7 @@ export class Fleet {
     } catch (error) {
       if (!this.#down) {
         this.#down = true;
+        this.#startProber();
         const why = error instanceof Error ? error.message : String(error);
         this.#onOutage(
           new TokenError('store_unavailable', `the token store failed (${why.slice(0, 200)}); each process uses its own token until the store answers again`),
@@ -124,14 +131,38 @@ export class Fleet {
     }
   }
 
+  /** The store is being treated as down (refreshes skip it; the probe watches it). */
+  get down(): boolean {
+    return this.#down;
+  }
+
+  /** Stop the background probe: a disposed manager leaves no timer behind. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#stopProber();
+  }
+
+  #startProber(): void {
+    if (this.#prober !== undefined || this.#disposed) return;
+    this.#prober = unrefInterval(() => this.#probe(), PROBE_DOWN_MS);
+  }
+
+  #stopProber(): void {
+    clearInterval(this.#prober);
+    this.#prober = undefined;
+  }
+
   /** One read at a time, at most once a second, off the refresh path: the first answer ends the outage. */
   #probe(): void {
     const now = this.#clock.monotonic();
-    if (this.#probing || now - this.#lastProbe < PROBE_DOWN_MS) return;
+    if (this.#probing || this.#disposed || now - this.#lastProbe < PROBE_DOWN_MS * 0.9) return;
     this.#probing = true;
     this.#lastProbe = now;
     withTimeout(this.#store.get(this.#keys.key), STORE_TIMEOUT_MS)
-      .then(() => void (this.#down = false), noop)
+      .then(() => {
+        this.#down = false;
+        this.#stopProber();
+      }, noop)
       .finally(() => void (this.#probing = false));
   }
 }
