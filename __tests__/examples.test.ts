@@ -19,6 +19,12 @@ describe('examples', () => {
   );
 });
 
+test('readiness: the probe says 503 (starting) before the first token and 200 (ready) after', async () => {
+  const run = await runExample('readiness');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/GET \/readyz -> 503 \(starting\)\nGET \/readyz -> 200 \(ready\)/);
+});
+
 test('mssp lists the children with the parent token, calls the API once per child with its own token, and revokes them all', async () => {
   const run = await runExample('mssp');
   expect(run.stderr).toBe('');
@@ -43,6 +49,10 @@ test('npm run demo: steady traffic, a revocation replayed, a clean summary', asy
   expect(out).toMatch(/refresh #1 \(initial\)/);
   expect(out).toMatch(/refresh #\d \(unauthorized\)/);
   expect(out).toMatch(/revoked the token at the server/);
+  // status() as a readiness probe reads it, from the first moment to the last.
+  expect(out).toMatch(/status: starting \(no token, 0 token calls/);
+  expect(out).toMatch(/status: ready \(token for/);
+  expect(out).toMatch(/status: disposed/);
   expect(out).toMatch(/requests sent +\d+ \(\d+ ok, 0 failed\)/);
   expect(out).toMatch(/expired-token sends +0/);
   expect(code).toBe(0);

@@ -10,12 +10,23 @@ import { TokenLife, type Held } from './core/lifecycle';
 import { Pacer } from './core/pacer';
 import { nextRefresh, retryIn } from './core/policy';
 import { revokeAtDispose, runRefresh, type Refresher } from './core/refresh';
+import { StatusBook } from './core/status';
 import { joinShared, type AbortSignalLike } from './core/waiters';
 import { TokenError, abortedError, asTokenError, disposedError } from './errors';
 import { Attachments } from './integrations/axios';
 import type { BearerSource } from './integrations/source';
 import { resolveOptions } from './options';
-import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents, TokenManagerOptions, TokenState } from './types';
+import type {
+  AccessToken,
+  Clock,
+  DisposeOptions,
+  GetTokenOptions,
+  RefreshReason,
+  TokenManagerEvents,
+  TokenManagerOptions,
+  TokenState,
+  TokenStatus,
+} from './types';
 
 /** How long dispose waits for a token call in flight before it cuts it off. */
 const DISPOSE_GRACE_MS = 1_000;
@@ -48,10 +59,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #refresher: Refresher;
   readonly #disposal = new Disposal();
   readonly #attachments: Attachments;
-  readonly #timer = new RefreshTimer(() => this.#onTimer());
+  readonly #timer: RefreshTimer;
   readonly #keepAlive = new KeepAlive();
   readonly #random: () => number;
   readonly #clock: Required<Clock>;
+  readonly #book = new StatusBook();
   #inflight: Promise<Held> | undefined;
   #uses = 0;
 
@@ -61,6 +73,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const { clock, provider } = resolved;
     this.#random = resolved.random;
     this.#clock = clock;
+    this.#timer = new RefreshTimer(
+      () => this.#onTimer(),
+      () => clock.now(),
+    );
     this.#life = new TokenLife(clock, resolved.policy);
     const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error));
     this.#refresher = {
@@ -77,9 +93,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       calls: this.#disposal.calls.signal,
       waiting: () => this.#keepAlive.holding,
       adopted: (token, reason, renewed) => {
-        if (renewed && !this.#life.disposed) this.#emit('refresh', token, reason);
+        if (!renewed || this.#life.disposed) return;
+        this.#book.renewed(reason, clock.now());
+        this.#emit('refresh', token, reason);
       },
       dropped: (token) => fleet.invalidate(token.accessToken),
+      calling: () => void this.#book.tokenCalls++,
     };
     this.#attachments = new Attachments(this.#source, resolved.extraOrigins, resolved.context.http);
   }
@@ -134,6 +153,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
 
   toJSON(): object {
     return { provider: this.#refresher.provider.name, baseUrl: this.baseUrl, disposed: this.#life.disposed };
+  }
+
+  /** A secret-free snapshot for readiness probes and dashboards (see TokenStatus). */
+  status(): TokenStatus {
+    return this.#book.snapshot(this.#life.value, this.#clock.now(), this.#clock.monotonic(), this.#timer.dueAt);
   }
 
   /** Where the token's life stands (see docs/architecture.md). */
@@ -230,6 +254,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const retry = held && retryIn(held.plan, instant(this.#clock), minTimeout, maxTimeout);
     this.#life.apply({ type: 'refresh-failed', retryScheduled: retry !== undefined });
     if (this.#life.disposed) return;
+    this.#book.failed(error, this.#clock.now());
     this.#emit('error', error);
     if (retry !== undefined) this.#timer.arm(retry);
   }

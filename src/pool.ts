@@ -12,7 +12,7 @@ import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
 import { checkOptions } from './utils/options-check';
 import { createTokenHttp } from './transport/http';
 import { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
-import type { AccessToken, DisposeOptions, RefreshReason, TokenManagerOptions, TokenProvider } from './types';
+import type { AccessToken, DisposeOptions, RefreshReason, TokenHealth, TokenManagerOptions, TokenPoolStatus, TokenProvider, TokenStatus } from './types';
 
 export interface TokenPoolOptions extends Omit<TokenManagerOptions, 'provider'> {
   /** The provider of one child, made on its first use: `(memberCid) => crowdstrike({ ..., memberCid })`. */
@@ -38,6 +38,8 @@ export const DEFAULT_IDLE_MS = 15 * 60_000;
  */
 export const DEFAULT_POOL_REFRESH_TIMEOUT_MS = 5 * 60_000;
 const POOL_OPTIONS = [...MANAGER_OPTIONS, 'idleMs'];
+/** A pool is as healthy as its sickest child. */
+const WORST_FIRST: readonly TokenHealth[] = ['failed', 'degraded', 'starting', 'refreshing', 'ready'];
 /** Stands in for the children's providers while their shared options are checked. */
 const PROBE: TokenProvider = {
   name: 'pool',
@@ -118,6 +120,19 @@ export class TokenPool extends EventEmitter<TokenPoolEvents> {
 
   get size(): number {
     return this.#children.size;
+  }
+
+  /** Each child's status and the worst of them, for a readiness probe (see TokenPoolStatus). */
+  status(): TokenPoolStatus {
+    const states: Record<TokenHealth, number> = { starting: 0, ready: 0, refreshing: 0, degraded: 0, failed: 0, disposed: 0 };
+    const keys: Record<string, TokenStatus> = {};
+    for (const [key, child] of this.#children) {
+      const status = child.manager.status();
+      keys[key] = status;
+      states[status.state]++;
+    }
+    const state = this.#disposed !== undefined ? 'disposed' : (WORST_FIRST.find((health) => states[health] > 0) ?? 'ready');
+    return { state, children: this.#children.size, states, keys };
   }
 
   /** Dispose every child (revoking its token, as `TokenManager.dispose` does) and refuse new ones. */

@@ -1,6 +1,6 @@
 // Every public type of tokenwarden lives here, so the contract can be read in one file.
 import type { AxiosInstance } from 'axios';
-import type { TokenError } from './errors';
+import type { TokenError, TokenErrorCode } from './errors';
 import type { TokenBudget } from './core/budget';
 
 /** A client-credentials access token as the manager holds it. Objects handed out are frozen. */
@@ -23,6 +23,47 @@ export interface AccessToken {
  * failed, or disposed.
  */
 export type TokenState = 'no-token' | 'usable' | 'refresh-due' | 'must-refresh' | 'refreshing' | 'failing' | 'disposed';
+
+/**
+ * A manager's health, for a readiness probe: `starting` (no token yet, none failed), `ready`,
+ * `refreshing` (a refresh in flight), `degraded` (usable, but the last refresh failed), `failed`
+ * (no usable token, and the last refresh failed) or `disposed`.
+ */
+export type TokenHealth = 'starting' | 'ready' | 'refreshing' | 'degraded' | 'failed' | 'disposed';
+
+/** What `status()` returns: a cheap snapshot with no token, key or server string in it. */
+export interface TokenStatus {
+  readonly state: TokenHealth;
+  /** A token may be sent now (in every state but `starting`, `failed` and `disposed`, and maybe `refreshing`). */
+  readonly usable: boolean;
+  /** When the token held expires (epoch ms), and how long until then. */
+  readonly expiresAt?: number;
+  readonly expiresInMs?: number;
+  /** When the background refresh (or the retry after a failure) is due, epoch ms. */
+  readonly nextRefreshAt?: number;
+  /** The last new token: when it arrived and why it was fetched (or adopted from the store). */
+  readonly lastRefresh?: { readonly at: number; readonly reason: RefreshReason };
+  /** The last failed refresh: our own message, never the server's words. */
+  readonly lastError?: { readonly at: number; readonly code: TokenErrorCode; readonly message: string };
+  /** Failed refreshes since the last new token. */
+  readonly consecutiveFailures: number;
+  /** Token-endpoint attempts this manager made (retries count; tokens adopted from the store do not). */
+  readonly tokenCalls: number;
+}
+
+/** What `TokenPool.status()` returns: every child's status, and the worst of them. */
+export interface TokenPoolStatus {
+  /**
+   * The worst child's state (`failed`, then `degraded`, `starting`, `refreshing`, `ready`);
+   * `ready` for a pool with no children yet (they are made on first use); `disposed` once it is.
+   */
+  readonly state: TokenHealth;
+  readonly children: number;
+  /** How many children are in each state. */
+  readonly states: Readonly<Record<TokenHealth, number>>;
+  /** Each child's status, by the key it was made for. */
+  readonly keys: Readonly<Record<string, TokenStatus>>;
+}
 
 /**
  * Why a new token was fetched: the first one, ahead of expiry in the background, because a caller

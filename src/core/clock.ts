@@ -117,19 +117,25 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
 /** The one timer that starts the next refresh (the token's life says why it is armed). */
 export class RefreshTimer {
   readonly #fire: () => void;
+  readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  /** When it fires (on `now`'s clock), while armed. */
+  dueAt: number | undefined;
 
-  constructor(fire: () => void) {
+  constructor(fire: () => void, now: () => number = Date.now) {
     this.#fire = fire;
+    this.#now = now;
   }
 
   arm(delayMs: number): void {
     this.cancel();
+    this.dueAt = this.#now() + delayMs;
     // Longer than a timer can wait (a token that lives for months): wait in steps.
     const step = clampDelay(delayMs);
     this.#timer = unrefTimer(() => {
       if (delayMs > step) return this.arm(delayMs - step);
       this.#timer = undefined;
+      this.dueAt = undefined;
       this.#fire();
     }, step);
   }
@@ -137,6 +143,7 @@ export class RefreshTimer {
   cancel(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.dueAt = undefined;
   }
 }
 

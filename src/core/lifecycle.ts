@@ -188,6 +188,11 @@ export class TokenLife {
     return this.#life.disposed;
   }
 
+  /** The current life, for status(). */
+  get value(): Life {
+    return this.#life;
+  }
+
   state(): TokenState {
     return stateOf(this.#life, this.#clock.now(), this.#clock.monotonic());
   }

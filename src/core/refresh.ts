@@ -31,6 +31,8 @@ export interface Refresher {
   readonly adopted: (token: AccessToken, reason: RefreshReason, renewed: boolean) => void;
   /** A token given up before its successor came (revoked by the provider, refused by the API). */
   readonly dropped: (token: AccessToken) => void;
+  /** A token call is about to be sent (for status()). */
+  readonly calling: () => void;
 }
 
 /**
@@ -85,6 +87,7 @@ async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSign
   const context = callContext(r, call.signal, turns);
   try {
     const previous = previousToken(r);
+    r.calling();
     const token = await untilAborted(r.provider.fetchToken(context, previous === undefined ? {} : { previous }), call.signal);
     return adopt(r, token, reason);
   } catch (error) {
