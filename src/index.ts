@@ -1,6 +1,6 @@
 // The public surface of tokenwarden, and nothing else: every type is in ./types.
 export { TokenManager } from './manager';
-export { TokenPool, DEFAULT_POOL_BUDGET, type TokenPoolOptions, type TokenPoolEvents } from './pool';
+export { TokenPool, DEFAULT_POOL_BUDGET, type TokenPoolOptions, type TokenPoolEvents, type TokenPoolStatus } from './pool';
 export { TokenError, ConfigError, isTokenError, type TokenErrorCode, type TokenErrorDetails } from './errors';
 export { crowdstrike, parseCloud, CROWDSTRIKE_CLOUDS, type CrowdStrikeCloud, type CrowdStrikeOptions, type CrowdStrikeProvider } from './providers/crowdstrike';
 export { onelogin, type OneLoginOptions } from './providers/onelogin';
@@ -32,7 +32,6 @@ export type {
   TokenHealth,
   TokenState,
   TokenStatus,
-  TokenPoolStatus,
   TokenStore,
   StoreLock,
   StoredEntry,

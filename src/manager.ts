@@ -16,17 +16,8 @@ import { TokenError, abortedError, asTokenError, disposedError } from './errors'
 import { Attachments } from './integrations/axios';
 import type { BearerSource } from './integrations/source';
 import { resolveOptions } from './options';
-import type {
-  AccessToken,
-  Clock,
-  DisposeOptions,
-  GetTokenOptions,
-  RefreshReason,
-  TokenManagerEvents,
-  TokenManagerOptions,
-  TokenState,
-  TokenStatus,
-} from './types';
+import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents } from './types';
+import type { TokenManagerOptions, TokenState, TokenStatus } from './types';
 
 /** How long dispose waits for a token call in flight before it cuts it off. */
 const DISPOSE_GRACE_MS = 1_000;
@@ -73,10 +64,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     const { clock, provider } = resolved;
     this.#random = resolved.random;
     this.#clock = clock;
-    this.#timer = new RefreshTimer(
-      () => this.#onTimer(),
-      () => clock.now(),
-    );
+    this.#timer = new RefreshTimer(() => this.#onTimer(), clock);
     this.#life = new TokenLife(clock, resolved.policy);
     const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error));
     this.#refresher = {

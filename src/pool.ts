@@ -12,7 +12,7 @@ import { OPTIONS as MANAGER_OPTIONS, resolveOptions } from './options';
 import { checkOptions } from './utils/options-check';
 import { createTokenHttp } from './transport/http';
 import { DEFAULT_REFRESH_WINDOW_MS } from './core/policy';
-import type { AccessToken, DisposeOptions, RefreshReason, TokenHealth, TokenManagerOptions, TokenPoolStatus, TokenProvider, TokenStatus } from './types';
+import type { AccessToken, DisposeOptions, RefreshReason, TokenHealth, TokenManagerOptions, TokenProvider, TokenStatus } from './types';
 
 export interface TokenPoolOptions extends Omit<TokenManagerOptions, 'provider'> {
   /** The provider of one child, made on its first use: `(memberCid) => crowdstrike({ ..., memberCid })`. */
@@ -26,6 +26,17 @@ export interface TokenPoolEvents {
   error: (key: string, error: TokenError) => void;
   /** A child was disposed for being idle. */
   evict: (key: string) => void;
+}
+
+/** What `TokenPool.status()` returns: every child's status, and the worst of them. */
+export interface TokenPoolStatus {
+  /** The worst child's (`failed`, `degraded`, `starting`, `refreshing`, `ready`); `ready` with no children yet. */
+  readonly state: TokenHealth;
+  readonly children: number;
+  /** How many children are in each state. */
+  readonly states: Readonly<Record<TokenHealth, number>>;
+  /** Each child's status, by the key it was made for. */
+  readonly keys: Readonly<Record<string, TokenStatus>>;
 }
 
 /** Without a budget of the user's, a pool keeps its children under CrowdStrike's per-IP limit with room to spare. */

@@ -24,17 +24,13 @@ export interface AccessToken {
  */
 export type TokenState = 'no-token' | 'usable' | 'refresh-due' | 'must-refresh' | 'refreshing' | 'failing' | 'disposed';
 
-/**
- * A manager's health, for a readiness probe: `starting` (no token yet, none failed), `ready`,
- * `refreshing` (a refresh in flight), `degraded` (usable, but the last refresh failed), `failed`
- * (no usable token, and the last refresh failed) or `disposed`.
- */
+/** A manager's health (`status().state`): the README's "Health and readiness" says what each means. */
 export type TokenHealth = 'starting' | 'ready' | 'refreshing' | 'degraded' | 'failed' | 'disposed';
 
 /** What `status()` returns: a cheap snapshot with no token, key or server string in it. */
 export interface TokenStatus {
   readonly state: TokenHealth;
-  /** A token may be sent now (in every state but `starting`, `failed` and `disposed`, and maybe `refreshing`). */
+  /** A token may be sent now: what a readiness probe asks. */
   readonly usable: boolean;
   /** When the token held expires (epoch ms), and how long until then. */
   readonly expiresAt?: number;
@@ -49,20 +45,6 @@ export interface TokenStatus {
   readonly consecutiveFailures: number;
   /** Token-endpoint attempts this manager made (retries count; tokens adopted from the store do not). */
   readonly tokenCalls: number;
-}
-
-/** What `TokenPool.status()` returns: every child's status, and the worst of them. */
-export interface TokenPoolStatus {
-  /**
-   * The worst child's state (`failed`, then `degraded`, `starting`, `refreshing`, `ready`);
-   * `ready` for a pool with no children yet (they are made on first use); `disposed` once it is.
-   */
-  readonly state: TokenHealth;
-  readonly children: number;
-  /** How many children are in each state. */
-  readonly states: Readonly<Record<TokenHealth, number>>;
-  /** Each child's status, by the key it was made for. */
-  readonly keys: Readonly<Record<string, TokenStatus>>;
 }
 
 /**

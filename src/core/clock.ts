@@ -117,19 +117,19 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
 /** The one timer that starts the next refresh (the token's life says why it is armed). */
 export class RefreshTimer {
   readonly #fire: () => void;
-  readonly #now: () => number;
+  readonly #clock: { now(): number };
   #timer: NodeJS.Timeout | undefined;
   /** When it fires (on `now`'s clock), while armed. */
   dueAt: number | undefined;
 
-  constructor(fire: () => void, now: () => number = Date.now) {
+  constructor(fire: () => void, clock: { now(): number } = Date) {
     this.#fire = fire;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   arm(delayMs: number): void {
     this.cancel();
-    this.dueAt = this.#now() + delayMs;
+    this.dueAt = this.#clock.now() + delayMs;
     // Longer than a timer can wait (a token that lives for months): wait in steps.
     const step = clampDelay(delayMs);
     this.#timer = unrefTimer(() => {
