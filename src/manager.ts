@@ -81,9 +81,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       calls: this.#disposal.calls.signal,
       waiting: () => this.#keepAlive.holding,
       adopted: (token, reason, renewed) => {
-        if (!renewed || this.#life.disposed) return;
-        this.#book.renewed(reason, clock.now());
-        this.#emit('refresh', token, reason);
+        if (this.#life.disposed) return;
+        this.#book.adopted(reason, clock.now(), renewed);
+        if (renewed) this.#emit('refresh', token, reason);
       },
       dropped: (token) => fleet.invalidate(token.accessToken),
       calling: () => void this.#book.tokenCalls++,

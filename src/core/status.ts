@@ -11,8 +11,9 @@ export class StatusBook {
   lastRefresh: TokenStatus['lastRefresh'];
   lastError: TokenStatus['lastError'];
 
-  renewed(reason: RefreshReason, at: number): void {
-    this.lastRefresh = { at, reason };
+  /** A refresh ended with a token: a new one (`renewed`), or the one we had, handed back. */
+  adopted(reason: RefreshReason, at: number, renewed: boolean): void {
+    if (renewed) this.lastRefresh = { at, reason };
     this.consecutiveFailures = 0;
   }
 
@@ -29,7 +30,8 @@ export class StatusBook {
    */
   snapshot(life: Life, wall: number, mono: number, nextRefreshAt: number | undefined): TokenStatus {
     const usable = sendable(life, wall, mono) !== undefined;
-    const failing = this.consecutiveFailures > 0;
+    // Whether the last refresh failed is the token's life's to say (a success clears it, whatever token it brought).
+    const failing = life.failed;
     const state: TokenHealth = life.disposed
       ? 'disposed'
       : life.refreshing
