@@ -1,11 +1,11 @@
 // A Redis Cluster of our own (3 masters + 3 replicas on free loopback ports), for the cluster fleet tests.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis, { Cluster, type ClusterOptions } from 'ioredis';
-import { INSTALL_REDIS, redisServerBinary } from './redis-server';
+import { INSTALL_REDIS, launch, redisServerBinary } from './redis-server';
 
 const run = promisify(execFile);
 
@@ -28,25 +28,8 @@ export interface RedisCluster {
 const exited = (proc: ChildProcess) =>
   proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => proc.once('exit', () => resolve()));
 
-function launch(binary: string, port: number, dir: string, nodeTimeout: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', dir];
-  args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout));
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}): ${output}`));
-    });
-  });
+function launchNode(binary: string, port: number, dir: string, nodeTimeout: number): Promise<ChildProcess> {
+  return launch(binary, port, ['--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)]);
 }
 
 async function info(port: number, ...command: string[]): Promise<string> {
@@ -70,7 +53,7 @@ export async function startRedisCluster(nodeTimeout = 1500): Promise<RedisCluste
     try {
       for (let i = 0; i < 6; i++) {
         const dir = mkdtempSync(join(tmpdir(), 'tw-cluster-'));
-        nodes.push({ port: base + i, dir, child: await launch(binary, base + i, dir, nodeTimeout) });
+        nodes.push({ port: base + i, dir, child: await launchNode(binary, base + i, dir, nodeTimeout) });
       }
     } catch (error) {
       for (const node of nodes) node.child.kill('SIGKILL');
@@ -119,7 +102,7 @@ export async function startRedisCluster(nodeTimeout = 1500): Promise<RedisCluste
     },
     async restart(node) {
       await exited(node.child);
-      node.child = await launch(binary, node.port, node.dir, nodeTimeout);
+      node.child = await launchNode(binary, node.port, node.dir, nodeTimeout);
     },
     async stop() {
       for (const client of clients) client.disconnect();
