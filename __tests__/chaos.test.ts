@@ -9,7 +9,7 @@ import { simulateDays, summary } from './helpers/days';
 let reports: DayReport[];
 beforeAll(async () => {
   reports = await simulateDays('chaos', { every: 6 });
-}, 300_000);
+}, 600_000);
 
 describe.each(['crowdstrike', 'onelogin', 'oauth2'] as const)('%s: a day of chaos', (dialect) => {
   const day = () => reports.find((r) => r.dialect === dialect)!;

@@ -10,7 +10,7 @@ import { simulateDays, summary } from './helpers/days';
 let reports: DayReport[];
 beforeAll(async () => {
   reports = await simulateDays('clock', { every: 6 });
-}, 300_000);
+}, 600_000);
 
 describe.each(['crowdstrike', 'onelogin', 'oauth2'] as const)('%s: clocks that lie', (dialect) => {
   const day = () => reports.find((r) => r.dialect === dialect)!;

@@ -6,7 +6,7 @@ import { simulateDays, summary } from './helpers/days';
 let reports: DayReport[];
 beforeAll(async () => {
   reports = await simulateDays('long-run');
-}, 300_000);
+}, 600_000);
 
 const DIALECTS = ['crowdstrike', 'onelogin', 'oauth2'] as const;
 const EXPECTED_CALLS = { crowdstrike: 58, onelogin: 3, oauth2: 27 }; // 1 + floor(24 h / (lifetime - window))

@@ -11,7 +11,7 @@ export async function simulateDays(scenario: string, options: { every?: number; 
   if (options.every) args.push('--every', String(options.every));
   if (options.hours) args.push('--hours', String(options.hours));
   if (options.seed) args.push('--seed', String(options.seed));
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 290_000 });
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: 590_000 });
   return JSON.parse(stdout) as DayReport[];
 }
 
