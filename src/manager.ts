@@ -3,7 +3,8 @@
 import type { AxiosInstance } from 'axios';
 import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
-import { KeepAlive, RefreshTimer, delay, instant, noop } from './core/clock';
+import { KeepAlive, RefreshTimer, delay, instant, isoTime, noop } from './core/clock';
+import { DISPOSE_GRACE_MS, Disposal, asyncDispose } from './core/disposal';
 import { emitSafely } from './core/events';
 import { Fleet } from './core/fleet';
 import { TokenLife, type Held } from './core/lifecycle';
@@ -18,24 +19,6 @@ import type { BearerSource } from './integrations/source';
 import { resolveOptions } from './options';
 import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents } from './types';
 import type { TokenManagerOptions, TokenState, TokenStatus } from './types';
-
-/** How long dispose waits for a token call in flight before it cuts it off. */
-const DISPOSE_GRACE_MS = 1_000;
-
-/**
- * Node 20 defines Symbol.asyncDispose as this registered symbol, but only in its main realm (not in
- * vm contexts such as jest's): the registered symbol is the same everywhere.
- */
-export const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
-
-/** The end of a manager's life: the signals that stop its work, and the one disposal. */
-class Disposal {
-  /** Aborted at dispose: back-offs and waits stop. */
-  readonly waits = new AbortController();
-  /** Aborted when dispose gives up on a token call in flight. */
-  readonly calls = new AbortController();
-  done: Promise<void> | undefined;
-}
 
 /** The key of a manager's use counter, for TokenPool. */
 export const USES = Symbol('tokenwarden.uses');
@@ -290,10 +273,4 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   #emit<E extends keyof TokenManagerEvents>(event: E, ...args: Parameters<TokenManagerEvents[E]>): void {
     emitSafely(this, event, ...args);
   }
-}
-
-/** An epoch-ms moment as ISO text, or the number when no Date can hold it. */
-function isoTime(ms: number): string {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

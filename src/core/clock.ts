@@ -173,3 +173,9 @@ export class KeepAlive {
 }
 
 export function noop(): void {}
+
+/** An epoch-ms moment as ISO text, or the number when no Date can hold it. */
+export function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
