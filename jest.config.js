@@ -7,7 +7,7 @@ module.exports = {
     // p-retry and its dependency ship ESM only: ts-jest turns them into CommonJS for jest.
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/__tests__/tsconfig.json' }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(p-retry|is-network-error|jose|ky)/)'],
   moduleNameMapper: {
     '^tokenwarden$': '<rootDir>/src/index.ts',
     '^tokenwarden/testing$': '<rootDir>/src/testing/index.ts',

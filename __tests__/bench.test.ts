@@ -29,6 +29,9 @@ test('every figure has a row for each of its contenders', () => {
   expect(row('hot-path', 'floor').ratioToFloor).toBe(1);
   expect(row('hot-path', 'tokenwarden').ratioToFloor).toBeGreaterThan(0);
   expect(results.micro.interceptorsNs).toBeGreaterThan(0);
+  expect(results.fetch!.tokensUs).toBeGreaterThan(0);
+  expect(results.fetch!.bareUs).toBeGreaterThan(0);
+  expect(results.fetch!.tokensNs).toBeGreaterThan(0);
 });
 
 test('tokenwarden: one token call for the stampede; through a dozen refreshes, no 401, no stall, nothing failed', () => {

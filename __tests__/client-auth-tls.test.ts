@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenError, type ClientCredentialsOptions } from '../src';
+import { ConfigError, TokenError, type ClientCredentialsOptions } from '../src';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/testing';
 import { certificates, type Certificates, type Pem } from './helpers/certs';
 import { axios, cleanup, settle, track } from './helpers/setup';
@@ -159,6 +159,14 @@ describe('certificate-bound tokens at the API (RFC 8705 §3)', () => {
       { clientCertificate: thumbprint, boundTo: thumbprint, status: 200 },
     ]);
     expect(sim.isLive(token)).toBe(true);
+  });
+
+  test('tokens.fetch will not send a certificate-bound token without a dispatcher: ConfigError, nothing sent', async () => {
+    const sim = await tlsSimulator({ tlsClientSubject: SUBJECT });
+    const { tokens } = manage(sim, { authMethod: 'tls_client_auth', ...mtls(certs.client) });
+    const outcome = await settle(tokens.fetch('/v1/things'));
+    expect((outcome as { error: ConfigError }).error).toMatchObject({ name: 'ConfigError', code: 'invalid_config', option: 'dispatcher' });
+    expect(sim.stats.apiCalls).toBe(0);
   });
 
   test('a token issued on a connection without a certificate (a secret over HTTPS) is not bound', async () => {

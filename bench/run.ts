@@ -2,7 +2,7 @@
 // simulator; prints the table and writes bench/results.json, docs/latency.svg and
 // docs/performance.md. `--smoke` runs a tiny configuration (the test suite does); `--out DIR`
 // writes under DIR instead of the repository; `--report` only re-renders docs/performance.md from
-// bench/results.json; `--only mssp` (figure names, comma-separated: hot-path, dpop, stampede, day,
+// bench/results.json; `--only mssp` (figure names, comma-separated: hot-path, dpop, fetch, stampede, day,
 // slow-endpoint, mssp) runs those figures alone and puts their numbers into the bench/results.json
 // already there (the other figures' numbers stay as they were).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { latencyChart } from './chart';
 import { day, type DayRow } from './figures/day';
 import { dpopCost, type DpopCost } from './figures/dpop';
+import { fetchCost, type FetchCost } from './figures/fetch';
 import { hotPath, type HotPathRow } from './figures/hot-path';
 import { mssp, type MsspOptions, type MsspRow } from './figures/mssp';
 import { slowEndpoint, type SlowOptions, type SlowRow } from './figures/slow-endpoint';
@@ -25,6 +26,7 @@ const FULL = {
   dayLifetimeSeconds: 1799,
   slow: { seconds: 30, intervalMs: 50 } as SlowOptions,
   dpop: { timeMs: 1_000, iterations: 64 },
+  fetch: { rounds: 10, requestsPerRound: 2_000, concurrency: 10, microTimeMs: 1_000 },
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
   // request per child every 5 minutes; the pool with its default budget (250 a minute).
   mssp: { children: 500, hours: 24, requestEverySeconds: 300, serverBudgetPerMinute: 300, lifetimeSeconds: 1799 } as MsspOptions,
@@ -37,17 +39,19 @@ const SMOKE = {
   dayLifetimeSeconds: 60,
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
   dpop: { timeMs: 50, iterations: 8 },
+  fetch: { rounds: 2, requestsPerRound: 100, concurrency: 5, microTimeMs: 50 },
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
   // proportion (300 and 250 for 500), so start-up still takes the budget's second minute.
   mssp: { children: 40, hours: 1, requestEverySeconds: 300, serverBudgetPerMinute: 24, poolBudgetPerMinute: 20, lifetimeSeconds: 1799 } as MsspOptions,
 };
 
-const FIGURES = ['hot-path', 'dpop', 'stampede', 'day', 'slow-endpoint', 'mssp'] as const;
+const FIGURES = ['hot-path', 'dpop', 'fetch', 'stampede', 'day', 'slow-endpoint', 'mssp'] as const;
 type FigureName = (typeof FIGURES)[number];
 /** The config keys each figure reads. */
 const CONFIG_KEYS: Record<FigureName, readonly (keyof typeof FULL)[]> = {
   'hot-path': ['hotPath'],
   dpop: ['dpop'],
+  fetch: ['fetch'],
   stampede: ['stampede'],
   day: ['dayHours', 'dayLifetimeSeconds'],
   'slow-endpoint': ['slow'],
@@ -64,6 +68,8 @@ export interface BenchResults {
   readonly micro: { getTokenNs: number; interceptorsNs: number; interceptorsAbsoluteNs: number };
   /** The request interceptor with a Bearer token vs a DPoP proof per request (absent in runs before it was measured). */
   readonly dpop?: DpopCost;
+  /** tokens.fetch against bare fetch (absent in runs before it was measured). */
+  readonly fetch?: FetchCost;
   /** One object per contender and figure. */
   readonly results: (
     | ({ figure: 'hot-path' } & HotPathRow)
@@ -103,6 +109,11 @@ async function main() {
     log('DPoP: the cost of a proof per request');
     dpop = await dpopCost(config.dpop);
   }
+  let fetched: FetchCost | undefined;
+  if (runs('fetch')) {
+    log('tokens.fetch against bare fetch');
+    fetched = await fetchCost(config.fetch);
+  }
   let herd: StampedeRow[] | undefined;
   if (runs('stampede')) {
     log('figure 2: cold-start stampede');
@@ -135,7 +146,7 @@ async function main() {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, os: `${process.platform} ${release()}` };
   const results: BenchResults =
     previous === undefined
-      ? { generatedAt: new Date().toISOString(), command, machine, config, micro: hot!.micro, dpop, results: fresh }
+      ? { generatedAt: new Date().toISOString(), command, machine, config, micro: hot!.micro, dpop, fetch: fetched, results: fresh }
       : {
           ...previous,
           config: {
@@ -144,6 +155,7 @@ async function main() {
           },
           ...(hot && { micro: hot.micro }),
           ...(dpop && { dpop }),
+          ...(fetched && { fetch: fetched }),
           updates: [...(previous.updates ?? []), { figures: only!, at: new Date().toISOString(), command }],
           results: [...previous.results.filter((row) => !only!.includes(row.figure)), ...fresh],
         };

@@ -19,6 +19,7 @@ export type {
   AccessToken,
   Clock,
   DisposeOptions,
+  FetchLike,
   FetchOptions,
   GetTokenOptions,
   PreviousToken,

@@ -15,10 +15,12 @@ import { StatusBook } from './core/status';
 import { joinShared, type AbortSignalLike } from './core/waiters';
 import { TokenError, abortedError, asTokenError, disposedError } from './errors';
 import { Attachments } from './integrations/axios';
+import { apiOrigins } from './integrations/destination';
+import { bearerFetch } from './integrations/fetch';
 import type { BearerSource } from './integrations/source';
 import { resolveOptions } from './options';
 import type { AccessToken, Clock, DisposeOptions, GetTokenOptions, RefreshReason, TokenManagerEvents } from './types';
-import type { TokenManagerOptions, TokenState, TokenStatus } from './types';
+import type { FetchLike, TokenManagerOptions, TokenState, TokenStatus } from './types';
 
 /** The key of a manager's use counter, for TokenPool. */
 export const USES = Symbol('tokenwarden.uses');
@@ -71,8 +73,17 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
       dropped: (token) => fleet.invalidate(token.accessToken),
       calling: () => void this.#book.tokenCalls++,
     };
-    this.#attachments = new Attachments(this.#source, resolved.extraOrigins, resolved.context.http);
+    const origins = apiOrigins(() => this.baseUrl, resolved.extraOrigins);
+    this.#attachments = new Attachments(this.#source, origins, resolved.context.http);
+    this.fetch = bearerFetch(this.#source, origins, resolved.fetch);
   }
+
+  /**
+   * `fetch` with the token: the bearer only for the API's origin and `allowedOrigins`, relative URLs
+   * under `baseUrl`, one shared refresh and one replay after a 401 (a stream body is sent once).
+   * Bound: pass it as is, e.g. as ky's or ofetch's `fetch` option.
+   */
+  readonly fetch: FetchLike;
 
   /** The API base URL (after CrowdStrike region discovery); relative request URLs go here. */
   get baseUrl(): string | undefined {

@@ -11,7 +11,7 @@ import { resolveRetry, type RetryPolicy } from './core/retry';
 import { keyring, type Keyring } from './core/seal';
 import { memoryStore } from './core/store';
 import { DEFAULT_LIFETIME_MS } from './transport/token-response';
-import type { Clock, ProviderContext, TokenManagerOptions, TokenProvider, TokenStore } from './types';
+import type { Clock, FetchLike, ProviderContext, TokenManagerOptions, TokenProvider, TokenStore } from './types';
 
 /** The default bound on a whole refresh: waiting for a fleet's lock holder, every attempt and pause. */
 export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
@@ -29,6 +29,7 @@ export const OPTIONS = [
   'attemptTimeoutMs',
   'refreshTimeoutMs',
   'budget',
+  'fetch',
 ] as const;
 
 export interface ResolvedOptions {
@@ -48,6 +49,8 @@ export interface ResolvedOptions {
   readonly extraOrigins: readonly string[];
   readonly context: ProviderContext;
   readonly budget: TokenBudget | undefined;
+  /** The fetch `tokens.fetch` sends with. */
+  readonly fetch: () => FetchLike;
 }
 
 export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
@@ -75,6 +78,8 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   const budget = options.budget;
   if (budget !== undefined && !(budget instanceof TokenBudget))
     throw new ConfigError('budget', 'TokenManager: budget must come from tokenBudget({ perMinute, concurrency })');
+  const fetch = options.fetch;
+  if (fetch !== undefined && typeof fetch !== 'function') throw new ConfigError('fetch', 'TokenManager: fetch must be a fetch function (undici\'s, say)');
   return {
     provider,
     clock,
@@ -94,6 +99,8 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
       ...(budget && { rateLimit: (limit: number | undefined, remaining: number | undefined) => budget.observe(limit, remaining) }),
     },
     budget,
+    // Looked up per request, so a fetch installed after the manager was made (a test's, a polyfill) is the one used.
+    fetch: fetch === undefined ? () => globalThis.fetch : () => fetch,
   };
 }
 

@@ -1,7 +1,7 @@
 // What the interceptors do to an axios request config: read its URL and Authorization header,
 // hide our bearer (and DPoP proof) in the config of an error, make the replay of a refused request.
 import type { AxiosError, AxiosHeaders, InternalAxiosRequestConfig } from 'axios';
-import { isAbsolute } from '../utils/origin';
+import { isAbsolute, joinUrl } from '../utils/origin';
 import type { Destination } from './destination';
 
 /** A string key (not a symbol) so it survives axios's config merge on every axios 1.x. */
@@ -84,9 +84,7 @@ export function nonceRetryOf(config: Config, mark: symbol): Config {
 export function absoluteUrlOf(config: Config, to: Destination, apiBase: string | undefined): string | undefined {
   const url = urlOf(config);
   const base = to === 'api' ? apiBase : config.baseURL;
-  // As axios's combineURLs joins them (an empty url is the base as it is).
-  const full =
-    base && (!isAbsolute(url) || config.allowAbsoluteUrls === false) ? (url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base) : url;
+  const full = base && (!isAbsolute(url) || config.allowAbsoluteUrls === false) ? joinUrl(base, url) : url;
   try {
     return new URL(full).href;
   } catch {

@@ -38,15 +38,14 @@ const guards = new WeakMap<AxiosInstance, Set<() => void>>();
 /** The axios instances one manager is attached to. */
 export class Attachments {
   readonly #source: BearerSource;
-  readonly #extraOrigins: readonly string[];
+  /** The origins every attached instance shares. */
+  readonly #origins: () => SharedOrigins;
   readonly #tokenHttp: AxiosInstance;
   readonly #attached = new Map<AxiosInstance, { detach: () => void; retire: () => void }>();
-  /** The origins every attached instance shares, for the manager's `baseUrl` they were made for. */
-  #origins: { readonly for: string | undefined; readonly apiBase: string | undefined; readonly allowed: readonly string[] } | undefined;
 
-  constructor(source: BearerSource, extraOrigins: readonly string[], tokenHttp: AxiosInstance) {
+  constructor(source: BearerSource, origins: () => SharedOrigins, tokenHttp: AxiosInstance) {
     this.#source = source;
-    this.#extraOrigins = extraOrigins;
+    this.#origins = origins;
     this.#tokenHttp = tokenHttp;
   }
 
@@ -63,7 +62,7 @@ export class Attachments {
     const existing = this.#attached.get(instance);
     if (existing !== undefined) return existing.detach;
     for (const remove of [...(guards.get(instance) ?? [])]) remove();
-    const installed = attachInterceptors(instance, this.#source, () => this.#sharedOrigins());
+    const installed = attachInterceptors(instance, this.#source, this.#origins);
     let eject = installed.eject;
     const detach = () => {
       eject();
@@ -88,19 +87,6 @@ export class Attachments {
   /** Dispose: every instance keeps only a guard that rejects requests bound for the API. */
   retireAll(): void {
     for (const { retire } of this.#attached.values()) retire();
-  }
-
-  /**
-   * The manager's `baseUrl` (it can change once, on region discovery), its origin and
-   * `allowedOrigins`: one object while the base URL stays, so attachments can keep their answers.
-   */
-  #sharedOrigins(): SharedOrigins {
-    const base = this.#source.baseUrl;
-    if (this.#origins === undefined || base !== this.#origins.for) {
-      const origin = base === undefined ? undefined : originOf(base);
-      this.#origins = { for: base, apiBase: base, allowed: origin === undefined ? this.#extraOrigins : [origin, ...this.#extraOrigins] };
-    }
-    return this.#origins;
   }
 }
 
@@ -263,7 +249,7 @@ function attachInterceptors(
     const nonce = askedAgain(response);
     if (nonce && !config[NONCE_RETRIED]) return instance.request(nonceRetryOf(config, carried));
     if (nonce || response?.status !== 401 || config[REPLAYED]) return Promise.reject(hideBearer(error as AxiosError, config));
-    return source.unauthorized(gen, config.signal).then(() => instance.request(replayOf(config, carried)));
+    return source.unauthorized(gen, config.signal, true).then(() => instance.request(replayOf(config, carried)));
   };
 
   const requestId = instance.interceptors.request.use(onRequest, undefined, { synchronous: true });

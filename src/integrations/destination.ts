@@ -62,3 +62,20 @@ export class Destinations {
     return this.#answer;
   }
 }
+
+/**
+ * The manager's `baseUrl` (it can change once, on region discovery), its origin and
+ * `allowedOrigins`, for every client of one manager: one object while the base URL stays, so that
+ * `Destinations` can keep their answers.
+ */
+export function apiOrigins(baseUrl: () => string | undefined, extraOrigins: readonly string[]): () => Origins {
+  let origins: (Origins & { readonly for: string | undefined }) | undefined;
+  return () => {
+    const base = baseUrl();
+    if (origins === undefined || base !== origins.for) {
+      const origin = base === undefined ? undefined : originOf(base);
+      origins = { for: base, apiBase: base, allowed: origin === undefined ? extraOrigins : [origin, ...extraOrigins] };
+    }
+    return origins;
+  };
+}

@@ -17,8 +17,8 @@ export interface BearerSource {
   forRequest(): HeldToken | undefined;
   /** Wait for a token to send (rejects with `disposed` once the manager is). */
   wait(signal: AbortSignalLike | undefined): Promise<HeldToken>;
-  /** The API answered 401 to token `gen`: the token to replay with. */
-  unauthorized(gen: number, signal: AbortSignalLike | undefined): Promise<HeldToken>;
+  /** The API answered 401 to token `gen`: the token to replay with (`replay`: the request is sent again with it). */
+  unauthorized(gen: number, signal: AbortSignalLike | undefined, replay: boolean): Promise<HeldToken>;
   /** The API accepted token `gen`. */
   accepted(gen: number): void;
 }

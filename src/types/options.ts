@@ -60,7 +60,12 @@ export interface TokenManagerOptions {
    * every token call and revoke waits for its turn. Default: none (only this manager's own pacing).
    */
   budget?: TokenBudget;
+  /** The fetch `tokens.fetch` sends with (undici's, a proxy's, a test's). Default: the global `fetch`, looked up per request. */
+  fetch?: FetchLike;
 }
+
+/** A WHATWG `fetch`: Node's global one, undici's, or `tokens.fetch` itself. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface TokenManagerEvents {
   refresh: (token: AccessToken, reason: RefreshReason) => void;

@@ -25,3 +25,8 @@ export function originOf(url: string): string | undefined {
     return undefined;
   }
 }
+
+/** `url` under `base`, joined as axios's combineURLs joins them (an empty url is the base as it is). */
+export function joinUrl(base: string, url: string): string {
+  return url ? `${base.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : base;
+}

@@ -1,0 +1,160 @@
+// tokens.fetch: a fetch with the axios integration's guarantees. The bearer goes only where it may
+// (the rule in destination.ts), a relative URL goes under the manager's baseUrl, a 401 for our
+// token costs one shared refresh and one replay, and a body that cannot be sent twice is sent once.
+import { noop } from '../core/clock';
+import { ConfigError } from '../errors';
+import { joinUrl } from '../utils/origin';
+import { Destinations, type Origins } from './destination';
+import type { AbortSignalLike, BearerSource, HeldToken } from './source';
+import type { FetchLike } from '../types';
+
+/** The headers a fetch call takes: a Headers, a list of pairs, or a plain object. */
+type HeaderList = NonNullable<RequestInit['headers']>;
+
+/** `fetch` for one manager's token: `base()` is the fetch it sends with, looked up per request. */
+export function bearerFetch(source: BearerSource, origins: () => Origins, base: () => FetchLike): FetchLike {
+  const destinations = new Destinations();
+  return (input, init) => {
+    const request = isRequest(input) ? input : undefined;
+    const url = request ? request.url : typeof input === 'string' ? input : (input as URL).href;
+    const now = origins();
+    const to = destinations.of(url, undefined, false, now);
+    // Not for the API: sent as it is, without a token and without waiting for one.
+    if (to === 'elsewhere') return base()(input, init);
+    const target = to === 'api' ? joinUrl(now.apiBase!, url) : url;
+    const given = init?.headers ?? request?.headers;
+    // An Authorization header the caller set is theirs; a relative URL still goes to the API.
+    if (hasAuthorization(given)) return base()(request ?? target, init);
+    const exchange = new Exchange(source, base(), request, target, init, given);
+    const held = source.forRequest();
+    return held === undefined ? exchange.afterWait() : exchange.run(held);
+  };
+}
+
+/** One request for the API, from its first try to its replay. */
+class Exchange {
+  readonly #resendable: boolean;
+  readonly #signal: AbortSignalLike | undefined;
+  readonly #input: () => string | Request;
+
+  constructor(
+    private readonly source: BearerSource,
+    private readonly fetch: FetchLike,
+    private readonly request: Request | undefined,
+    private readonly target: string,
+    private readonly init: RequestInit | undefined,
+    private readonly given: HeaderList | undefined,
+  ) {
+    const ownBody = init?.body !== undefined && init.body !== null;
+    this.#resendable = ownBody ? sendsTwice(init.body) : true;
+    this.#signal = init?.signal ?? request?.signal ?? undefined;
+    // A Request's body can be read once: each try sends a clone and leaves the original unread.
+    this.#input = request !== undefined && request.body !== null && !ownBody ? () => request.clone() : () => request ?? target;
+  }
+
+  async afterWait(): Promise<Response> {
+    return this.run(await waited(this.source.wait(this.#signal), this.#signal));
+  }
+
+  async run(held: HeldToken): Promise<Response> {
+    const { source } = this;
+    const [response, nonce] = await this.#attempt(held);
+    if (response.status !== 401) source.accepted(held.gen);
+    if (nonce || response.status !== 401) return response;
+    if (!this.#resendable) {
+      // The refused token is replaced all the same, so the caller's next request carries its successor.
+      source.unauthorized(held.gen, undefined, false).catch(noop);
+      return response;
+    }
+    discard(response);
+    const fresh = await waited(source.unauthorized(held.gen, this.#signal, true), this.#signal);
+    const [replayed] = await this.#attempt(fresh);
+    if (replayed.status !== 401) source.accepted(fresh.gen);
+    return replayed;
+  }
+
+  /**
+   * One try with `held`, sent once more when the API asks for a new DPoP nonce (RFC 9449 §9).
+   * True beside the answer when the nonce, not the token, is the trouble.
+   */
+  async #attempt(held: HeldToken): Promise<[Response, boolean]> {
+    const first = await this.#send(held);
+    if (!answered(this.source, this.target, first)) return [first, false];
+    if (!this.#resendable) return [first, true];
+    discard(first);
+    const second = await this.#send(held);
+    return [second, answered(this.source, this.target, second)];
+  }
+
+  #send(held: HeldToken): Promise<Response> {
+    return this.fetch(this.#input(), { ...this.init, headers: this.#headers(held) });
+  }
+
+  /** The caller's headers, our bearer, and what a sender-constrained token needs besides. */
+  #headers(held: HeldToken): HeaderList {
+    const { given, source } = this;
+    const method = source.binding && (this.init?.method ?? this.request?.method ?? 'GET').toUpperCase();
+    const bound = method === undefined ? undefined : source.binding!.forRequest(method, this.target, held.token);
+    // A certificate-bound token is worthless without its certificate, and fetch takes no https.Agent.
+    if (bound?.httpsAgent !== undefined && (this.init as { dispatcher?: unknown } | undefined)?.dispatcher === undefined) {
+      throw new ConfigError(
+        'dispatcher',
+        'tokens.fetch(): this token is certificate-bound (mTLS), and fetch takes no https.Agent: use attach() with axios, or pass a `dispatcher` whose connections present the client certificate',
+      );
+    }
+    // The common case, plain headers and a Bearer token: a plain object, as the caller would have written it.
+    if (bound?.headers === undefined && (given === undefined || isRecord(given))) return { ...given, Authorization: held.header };
+    const headers = new Headers(given);
+    headers.set('authorization', held.header);
+    for (const [name, value] of Object.entries(bound?.headers ?? {})) headers.set(name, value);
+    return headers;
+  }
+}
+
+/** Whether the caller set an Authorization header, in any casing, in any form fetch takes. */
+function hasAuthorization(given: HeaderList | undefined): boolean {
+  if (given === undefined || given === null) return false;
+  if (Array.isArray(given)) return given.some((pair) => isAuthorization(pair[0]));
+  if (!isRecord(given)) return (given as Headers).has('authorization');
+  for (const name in given) if (isAuthorization(name)) return true;
+  return false;
+}
+
+const isAuthorization = (name: string | undefined) => name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization';
+
+/** A plain `{ name: value }` object (not a Headers, of this realm or another, nor a list of pairs). */
+function isRecord(given: HeaderList): given is Record<string, string> {
+  return !Array.isArray(given) && typeof (given as Headers).has !== 'function';
+}
+
+/** Tell the binding of an answer to a request that carried the token; true when it asks for that request again. */
+function answered(source: BearerSource, url: string, response: Response): boolean {
+  const binding = source.binding;
+  return binding !== undefined && binding.answered(url, response.status, (name) => response.headers.get(name) ?? undefined);
+}
+
+/** Let go of an answer that will not be read (its connection goes back to the pool). */
+function discard(response: Response): void {
+  response.body?.cancel().catch(noop);
+}
+
+/** Wait for a token; an abort of the caller's own rejects with its reason, as fetch does. */
+async function waited(token: Promise<HeldToken>, signal: AbortSignalLike | undefined): Promise<HeldToken> {
+  try {
+    return await token;
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
+/** A fetch `Request` (of this realm or another: a test runner's, a polyfill's). */
+function isRequest(input: unknown): input is Request {
+  return typeof input === 'object' && input !== null && !(input instanceof URL) && typeof (input as Request).clone === 'function' && 'url' in input;
+}
+
+/** Bodies fetch can send again as they are; a stream (or an async iterable) is read as it is sent. */
+function sendsTwice(body: RequestInit['body'] | undefined): boolean {
+  if (body === undefined || body === null || typeof body === 'string') return true;
+  return body instanceof URLSearchParams || body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof FormData;
+}
