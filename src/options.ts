@@ -79,7 +79,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   if (budget !== undefined && !(budget instanceof TokenBudget))
     throw new ConfigError('budget', 'TokenManager: budget must come from tokenBudget({ perMinute, concurrency })');
   const fetch = options.fetch;
-  if (fetch !== undefined && typeof fetch !== 'function') throw new ConfigError('fetch', 'TokenManager: fetch must be a fetch function (undici\'s, say)');
+  if (fetch !== undefined && typeof fetch !== 'function') throw new ConfigError('fetch', "TokenManager: fetch must be a fetch function (undici's, say)");
   return {
     provider,
     clock,
