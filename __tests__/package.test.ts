@@ -11,11 +11,15 @@
 // Run time: an ES module app (`import axios from 'axios'`) and a CommonJS app (`require`) make
 // every kind of failing request against the simulator, and judge each error with their own
 // axios and tokenwarden modules (fixtures/package/scenarios.cjs).
+//
+// Packed: `npm pack`'s tarball holds the build and the README only, and its `tokenwarden` bin,
+// unpacked, runs by its shebang.
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, dirname, join, normalize, relative } from 'node:path';
+import { startSimulator } from 'tokenwarden/testing';
 
 const root = join(__dirname, '..');
 const fixtures = join(__dirname, 'fixtures/package');
@@ -29,14 +33,16 @@ interface Exit {
   stderr: string;
 }
 
-/** `node ...args` in `cwd`; never rejects, so every result can be looked at. */
-function node(args: string[], cwd: string, timeout: number): Promise<Exit> {
+/** `file ...args` in `cwd`; never rejects, so every result can be looked at. */
+function exec(file: string, args: string[], cwd: string, timeout: number, env?: NodeJS.ProcessEnv): Promise<Exit> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, timeout, maxBuffer: 16 * 1024 * 1024, ...(env && { env }) }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : (error.code ?? error.signal ?? null), stdout, stderr });
     });
   });
 }
+
+const node = (args: string[], cwd: string, timeout: number): Promise<Exit> => exec(process.execPath, args, cwd, timeout);
 
 let base: string;
 
@@ -224,5 +230,58 @@ describe.each(apps)('%s against the built package and its simulator', (app) => {
   });
   test('import and require share one copy of each class; tokenwarden/redis loads', () => {
     expect([output().oneCopy, output().redisStore]).toEqual([expected.oneCopy, expected.redisStore]);
+  });
+});
+
+describe('npm pack: the tarball as published', () => {
+  let dir: string;
+  let listed: Map<string, number>;
+  let unpacked: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tokenwarden-pack-'));
+    // --ignore-scripts: `prepare` would rebuild dist/ under the other test files' feet.
+    const packed = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], root, 60_000);
+    if (packed.code !== 0) throw new Error(`npm pack exited with ${String(packed.code)}:\n${packed.stderr}`);
+    const [report] = JSON.parse(packed.stdout) as { filename: string; files: { path: string; mode: number }[] }[];
+    listed = new Map(report!.files.map((file) => [file.path, file.mode]));
+    // Installing it takes the registry (its dependencies; offline: ENOTCACHED), so it is unpacked,
+    // and its bin run with our node_modules beside it.
+    const untar = await exec('tar', ['-xzf', join(dir, report!.filename), '-C', dir], dir, 30_000);
+    if (untar.code !== 0) throw new Error(`tar exited with ${String(untar.code)}:\n${untar.stderr}`);
+    unpacked = join(dir, 'package');
+    await symlink(join(root, 'node_modules'), join(unpacked, 'node_modules'), 'dir');
+  }, 90_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('bin.tokenwarden is dist/cli/main.js, listed in the tarball as an executable node script', async () => {
+    const manifest = JSON.parse(await readFile(join(unpacked, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    expect(normalize(manifest.bin?.['tokenwarden'] ?? '')).toBe('dist/cli/main.js');
+    expect(listed.get('dist/cli/main.js')! & 0o111).toBe(0o111);
+    expect((await stat(join(unpacked, 'dist/cli/main.js'))).mode & 0o111).toBe(0o111);
+    expect((await readFile(join(unpacked, 'dist/cli/main.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    // Only the build and the README: no sources, tests or local files.
+    expect([...listed.keys()].filter((path) => !path.startsWith('dist/')).sort()).toEqual(['README.md', 'package.json']);
+  });
+
+  test('the unpacked bin runs by its shebang: --version, and check against the simulator', async () => {
+    const bin = join(unpacked, 'dist/cli/main.js');
+    const path = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+    const version = await exec(bin, ['--version'], dir, 20_000, { PATH: path });
+    const { version: ours } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toEqual({ code: 0, stdout: `${ours}\n`, stderr: '' });
+    const sim = await startSimulator({ dialect: 'crowdstrike' });
+    try {
+      const env = { PATH: path, FALCON_CLIENT_ID: sim.clientId, FALCON_CLIENT_SECRET: sim.clientSecret, FALCON_BASE_URL: sim.url };
+      const checked = await exec(bin, ['check', '--json'], dir, 20_000, env);
+      expect(checked.code).toBe(0);
+      expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, provider: 'crowdstrike', baseUrl: sim.url, revoked: true });
+      expect(sim.stats).toMatchObject({ tokensIssued: 1, tokensRevoked: 1 });
+    } finally {
+      await sim.close();
+    }
   });
 });
