@@ -26,7 +26,7 @@ const FULL = {
   dayLifetimeSeconds: 1799,
   slow: { seconds: 30, intervalMs: 50 } as SlowOptions,
   dpop: { timeMs: 1_000, iterations: 64 },
-  fetch: { rounds: 10, requestsPerRound: 2_000, concurrency: 10, microTimeMs: 1_000 },
+  fetch: { rounds: 21, requestsPerRound: 1_500, concurrency: 1, microTimeMs: 1_000 },
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
   // request per child every 5 minutes; the pool with its default budget (250 a minute).
   mssp: { children: 500, hours: 24, requestEverySeconds: 300, serverBudgetPerMinute: 300, lifetimeSeconds: 1799 } as MsspOptions,
@@ -39,7 +39,7 @@ const SMOKE = {
   dayLifetimeSeconds: 60,
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
   dpop: { timeMs: 50, iterations: 8 },
-  fetch: { rounds: 2, requestsPerRound: 100, concurrency: 5, microTimeMs: 50 },
+  fetch: { rounds: 3, requestsPerRound: 90, concurrency: 1, microTimeMs: 50 },
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
   // proportion (300 and 250 for 500), so start-up still takes the budget's second minute.
   mssp: { children: 40, hours: 1, requestEverySeconds: 300, serverBudgetPerMinute: 24, poolBudgetPerMinute: 20, lifetimeSeconds: 1799 } as MsspOptions,

@@ -8,9 +8,10 @@ import { TokenManager, clientCredentials, type FetchLike } from '../../src';
 import { startSimulator } from '../../src/testing';
 
 export interface FetchCostOptions {
-  /** Rounds, each of `requestsPerRound` requests, half each way. */
+  /** Rounds, each of `requestsPerRound` requests, the ways in turn. */
   rounds: number;
   requestsPerRound: number;
+  /** Requests in flight at once; 1 keeps either way from waiting behind the other's. */
   concurrency: number;
   /** tinybench time budget per task, ms. */
   microTimeMs: number;
@@ -22,8 +23,10 @@ export interface FetchCost {
   readonly tokensUs: number;
   /** Throughput of tokens.fetch over bare fetch's (bareUs / tokensUs, per round; the median): the goal is at least 0.98. */
   readonly ratio: number;
-  /** The lowest and highest ratio of one round pair. */
+  /** The lowest and highest ratio of one round. */
   readonly ratioRange: readonly [number, number];
+  /** The same ratio between bare fetch and a second, identical bare fetch: the measurement's noise. */
+  readonly controlRatio: number;
   /** Per call against a fetch that answers at once: tokens.fetch's own cost, and a bare call's. */
   readonly tokensNs: number;
   readonly bareNs: number;
@@ -41,15 +44,19 @@ export async function fetchCost(options: FetchCostOptions): Promise<FetchCost> {
     const url = `${sim.url}${PATH}`;
     const bare = () => fetch(url, { headers: { Authorization: header } });
     const ours = () => tokens.fetch(PATH);
-    await interleaved(bare, ours, 200, options.concurrency);
+    // A second bare fetch, the same in every way: how far apart two identical ways come out is the noise.
+    const control = () => fetch(url, { headers: { Authorization: header } });
+    await interleaved([bare, ours, control], 300, options.concurrency);
     const ratios: number[] = [];
+    const controls: number[] = [];
     const bareUs: number[] = [];
     const tokensUs: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      const [one, other] = await interleaved(bare, ours, options.requestsPerRound, options.concurrency);
-      bareUs.push(one);
-      tokensUs.push(other);
-      ratios.push(one / other);
+      const [one, other, same] = await interleaved([bare, ours, control], options.requestsPerRound, options.concurrency);
+      bareUs.push(one!);
+      tokensUs.push(other!);
+      ratios.push(one! / other!);
+      controls.push(one! / same!);
     }
     const micro = await perCall(provider, header, options.microTimeMs);
     return {
@@ -57,6 +64,7 @@ export async function fetchCost(options: FetchCostOptions): Promise<FetchCost> {
       tokensUs: median(tokensUs),
       ratio: median(ratios),
       ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+      controlRatio: median(controls),
       ...micro,
     };
   } finally {
@@ -65,23 +73,22 @@ export async function fetchCost(options: FetchCostOptions): Promise<FetchCost> {
   }
 }
 
-/** `count` requests, `concurrency` at a time, each way every other request, each body read to the end: the mean µs of each way. */
-async function interleaved(one: () => Promise<Response>, other: () => Promise<Response>, count: number, concurrency: number): Promise<[number, number]> {
-  const spent = [0, 0];
+/** `count` requests, `concurrency` at a time, the ways in turn, each body read to the end: the mean µs of each way. */
+async function interleaved(ways: readonly (() => Promise<Response>)[], count: number, concurrency: number): Promise<number[]> {
+  const spent = ways.map(() => 0);
   let next = 0;
   const worker = async () => {
     while (next < count) {
-      const way = next++ % 2;
+      const way = next++ % ways.length;
       const started = performance.now();
-      const response = await (way === 0 ? one : other)();
+      const response = await ways[way]!();
       await response.arrayBuffer();
       spent[way]! += performance.now() - started;
       if (response.status !== 200) throw new Error(`bench: the API answered ${response.status}`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const each = count / 2;
-  return [(spent[0]! / each) * 1000, (spent[1]! / each) * 1000];
+  return spent.map((ms) => (ms / (count / ways.length)) * 1000);
 }
 
 /** tokens.fetch and a bare call against a fetch that answers at once: the cost of the wrapper alone. */
