@@ -24,7 +24,8 @@ const all = files(SRC).map((file) => ({ file: relative(SRC, file), imports: impo
 const under = (prefix: string) => all.filter(({ file }) => file.startsWith(prefix));
 
 test.each([
-  ['core/', ['integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'manager', 'options', 'axios']],
+  ['core/', ['integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'telemetry/', 'manager', 'options', 'axios']],
+  ['telemetry/', ['core/', 'integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'manager', 'axios']],
   ['transport/', ['integrations/', 'providers/', 'testing/', 'redis/', 'manager']],
   ['utils/', ['core/', 'integrations/', 'transport/', 'providers/', 'testing/', 'redis/', 'manager', 'axios']],
   ['auth/', ['core/', 'integrations/', 'providers/', 'testing/', 'redis/', 'manager', 'axios']],
@@ -50,6 +51,11 @@ test('only the simulator imports from testing/, and the simulator imports nothin
     imports.filter((spec) => !spec.startsWith('testing/') && !spec.startsWith('node:')).map((spec) => `${file} -> ${spec}`),
   );
   expect(client).toEqual([]);
+});
+
+test('only telemetry/ knows OpenTelemetry (an optional peer dependency, loaded only when asked for)', () => {
+  const users = all.filter(({ imports }) => imports.some((spec) => spec.startsWith('@opentelemetry/'))).map(({ file }) => file);
+  expect(users).toEqual(['telemetry/otel.ts']);
 });
 
 test('no source file is longer than 300 lines', () => {

@@ -36,4 +36,5 @@ export type {
   TokenStore,
   StoreLock,
   StoredEntry,
+  TelemetryOptions,
 } from './types';

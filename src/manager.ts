@@ -12,6 +12,7 @@ import { Pacer } from './core/pacer';
 import { nextRefresh, retryIn } from './core/policy';
 import { revokeAtDispose, runRefresh, type Refresher } from './core/refresh';
 import { StatusBook } from './core/status';
+import { telemetryFor, type Telemetry } from './telemetry/otel';
 import { joinShared, type AbortSignalLike } from './core/waiters';
 import { TokenError, abortedError, asTokenError, disposedError } from './errors';
 import { Attachments } from './integrations/axios';
@@ -40,6 +41,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
   readonly #random: () => number;
   readonly #clock: Required<Clock>;
   readonly #book = new StatusBook();
+  readonly #telemetry: Telemetry;
   #inflight: Promise<Held> | undefined;
   #uses = 0;
 
@@ -51,6 +53,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#clock = clock;
     this.#timer = new RefreshTimer(() => this.#onTimer(), clock);
     this.#life = new TokenLife(clock, resolved.policy);
+    this.#telemetry = telemetryFor(resolved.telemetry, provider.name, () => this.status().expiresInMs);
     const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error));
     this.#refresher = {
       provider,
@@ -71,7 +74,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
         if (renewed) this.#emit('refresh', token, reason);
       },
       dropped: (token) => fleet.invalidate(token.accessToken),
-      calling: () => void this.#book.tokenCalls++,
+      calling: (reason, attempt) => {
+        this.#book.tokenCalls++;
+        return this.#telemetry.tokenCall(reason, attempt);
+      },
     };
     const origins = apiOrigins(() => this.baseUrl, resolved.extraOrigins);
     this.#attachments = new Attachments(this.#source, origins, resolved.context.http);
@@ -156,7 +162,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     },
     forRequest: () => this.#forRequest(),
     wait: (signal) => this.#wait(signal),
-    unauthorized: (gen, signal) => this.#replayAfterUnauthorized(gen, signal),
+    unauthorized: (gen, signal, replay) => {
+      if (replay) this.#telemetry.replayed();
+      return this.#replayAfterUnauthorized(gen, signal);
+    },
     accepted: (gen) => {
       if (gen === this.#life.gen) this.#refresher.pacer.tokenAccepted();
     },
@@ -258,6 +267,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#life.apply({ type: 'disposed' });
     this.#timer.cancel();
     fleet.dispose();
+    this.#telemetry.dispose();
     this.#attachments.retireAll();
     // A back-off stops at once. A token call in flight may finish, for a second at most, so its
     // token is not orphaned (it is adopted, then revoked below); a hung one is cut off.

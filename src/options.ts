@@ -30,6 +30,7 @@ export const OPTIONS = [
   'refreshTimeoutMs',
   'budget',
   'fetch',
+  'telemetry',
 ] as const;
 
 export interface ResolvedOptions {
@@ -51,6 +52,7 @@ export interface ResolvedOptions {
   readonly budget: TokenBudget | undefined;
   /** The fetch `tokens.fetch` sends with. */
   readonly fetch: () => FetchLike;
+  readonly telemetry: TokenManagerOptions['telemetry'];
 }
 
 export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
@@ -101,6 +103,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     budget,
     // Looked up per request, so a fetch installed after the manager was made (a test's, a polyfill) is the one used.
     fetch: fetch === undefined ? () => globalThis.fetch : () => fetch,
+    telemetry: options.telemetry,
   };
 }
 

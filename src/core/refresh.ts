@@ -31,8 +31,8 @@ export interface Refresher {
   readonly adopted: (token: AccessToken, reason: RefreshReason, renewed: boolean) => void;
   /** A token given up before its successor came (revoked by the provider, refused by the API). */
   readonly dropped: (token: AccessToken) => void;
-  /** A token call is about to be sent (for status()). */
-  readonly calling: () => void;
+  /** A token call is about to be sent (for status() and telemetry): the returned function ends it. */
+  readonly calling: (reason: RefreshReason, attempt: number) => (error?: TokenError) => void;
 }
 
 /**
@@ -50,8 +50,8 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
     const claim = await r.fleet.claim(fresh, waits.signal, r.refreshTimeoutMs / 2);
     if ('shared' in claim) return adopt(r, claim.shared.token, reason);
     try {
-      const attempt = () =>
-        attemptOnce(r, reason, waits.signal, deadline.signal).catch((error: unknown) => {
+      const attempt = (n: number) =>
+        attemptOnce(r, reason, n, waits.signal, deadline.signal).catch((error: unknown) => {
           last = asTokenError(error);
           throw last;
         });
@@ -79,19 +79,22 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
 }
 
 /** One token call (after the pause the pacer asks for), cut off at attemptTimeoutMs. */
-async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
+async function attemptOnce(r: Refresher, reason: RefreshReason, attempt: number, waits: AbortSignal, deadline: AbortSignal): Promise<Held> {
   await r.pacer.wait(waits, r.waiting);
   const turns = r.budget && new Turns(r.budget, r.waiting);
   await turns?.first(waits);
   const call = callDeadline(r, 'token', [r.calls, deadline]);
   const context = callContext(r, call.signal, turns);
+  let ended: ((error?: TokenError) => void) | undefined;
+  let failed: TokenError | undefined;
   try {
     const previous = previousToken(r);
-    r.calling();
+    ended = r.calling(reason, attempt);
     const token = await untilAborted(r.provider.fetchToken(context, previous === undefined ? {} : { previous }), call.signal);
     return adopt(r, token, reason);
   } catch (error) {
     const failure = asTokenError(error);
+    failed = failure;
     if (failure.retryAfterMs !== undefined) r.pacer.hint(failure.retryAfterMs);
     // The endpoint's limit is everyone's: one pause for all who share the budget (1 s without a hint).
     if (failure.code === 'rate_limited' || failure.retryAfterMs !== undefined) r.budget?.pause(failure.retryAfterMs ?? 1_000);
@@ -99,6 +102,7 @@ async function attemptOnce(r: Refresher, reason: RefreshReason, waits: AbortSign
   } finally {
     call.clear();
     turns?.release();
+    ended?.(failed);
   }
 }
 

@@ -62,6 +62,19 @@ export interface TokenManagerOptions {
   budget?: TokenBudget;
   /** The fetch `tokens.fetch` sends with (undici's, a proxy's, a test's). Default: the global `fetch`, looked up per request. */
   fetch?: FetchLike;
+  /**
+   * OpenTelemetry metrics and a span per token call, through `@opentelemetry/api` (install it):
+   * `true` for the app's global providers, or providers of your own. Default: off.
+   */
+  telemetry?: boolean | TelemetryOptions;
+}
+
+/** Where telemetry goes (each defaults to the global one of `@opentelemetry/api`). Typed loosely, so that this package's types need no OpenTelemetry. */
+export interface TelemetryOptions {
+  /** An OpenTelemetry `MeterProvider` (an SDK's, or `metrics.getMeterProvider()`). */
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
+  /** An OpenTelemetry `TracerProvider`. */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
 }
 
 /** A WHATWG `fetch`: Node's global one, undici's, or `tokens.fetch` itself. */
