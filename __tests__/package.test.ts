@@ -195,6 +195,7 @@ const expected = {
   lifecycle: { token: 'string', status: 200, tokenCalls: 1, revoked: 1, afterDispose: rejection({ tokenError: true, code: 'disposed' }) },
   oneCopy: { sameNames: true, sameObjects: true, instanceAcross: true },
   redisStore: 'function',
+  fetch: { ok: 200, refused: 401, response: true, sends: 2 },
 };
 
 describe.each(apps)('%s against the built package and its simulator', (app) => {
@@ -227,6 +228,9 @@ describe.each(apps)('%s against the built package and its simulator', (app) => {
   });
   test('token, request, dispose (revokes), then a relative-URL request on the attached instance: TokenError disposed', () => {
     expect(output().lifecycle).toEqual(expected.lifecycle);
+  });
+  test('tokens.fetch with telemetry on: a relative URL, and a 401 the replay does not cure comes back as the Response', () => {
+    expect(output().fetch).toEqual(expected.fetch);
   });
   test('import and require share one copy of each class; tokenwarden/redis loads', () => {
     expect([output().oneCopy, output().redisStore]).toEqual([expected.oneCopy, expected.redisStore]);
