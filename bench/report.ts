@@ -2,6 +2,7 @@
 import { CONTENDERS } from './contenders';
 import type { DpopCost } from './figures/dpop';
 import type { FetchCost } from './figures/fetch';
+import type { FleetRow } from './figures/fleet';
 import { MSSP_CONTENDERS, STALL_MS, type MsspRow } from './figures/mssp';
 import type { BenchResults } from './run';
 
@@ -120,8 +121,37 @@ per call; each attachment marks the requests it authorized with a symbol of its 
 entry per request, tried first, cost as much again as everything else). Most of a cached
 \`getToken()\`'s cost is the \`await\` itself; the change only removes an allocation, within the
 noise.
-${run.dpop ? dpopSection(run.dpop, floorUs, fmt) : ''}${run.fetch ? fetchSection(run.fetch, fmt) : ''}${msspSection(rows as unknown as ({ figure: string } & MsspRow)[], fmt)}`;
+${run.dpop ? dpopSection(run.dpop, floorUs, fmt) : ''}${run.fetch ? fetchSection(run.fetch, fmt) : ''}${run.fleet ? fleetSection(run.fleet, run.config.fleet, fmt) : ''}${msspSection(rows as unknown as ({ figure: string } & MsspRow)[], fmt)}`;
   return { table, markdown };
+}
+
+/** Figure 7: fleets on one Redis. */
+function fleetSection(
+  rows: readonly FleetRow[],
+  config: BenchResults['config']['fleet'] | undefined,
+  fmt: (value: unknown, digits?: number) => string,
+): string {
+  const setting = config
+    ? `${config.lifetimeSeconds} s tokens (refreshed at half-life), ${config.lifetimes} lifetimes of a request every ${config.requestEveryMs / 1000} s from each manager`
+    : 'steady traffic';
+  const lines = rows.map(
+    (row) =>
+      `| ${row.managers} | ${fmt(row.tokenCallsPerLifetime, 2)} | ${fmt(row.redisCommandsPerSecond, 0)} | ${row.unauthorizedPerRevocation} | ${row.tokenCallsPerRevocation} | ${row.failed} of ${row.requests} | ${row.managers >= 10 ? `${fmt(row.heapPerManagerKiB, 0)} KiB` : DASH} |`,
+  );
+  return `
+## Figure 7: a fleet on one Redis
+
+K managers sharing one token through one Redis, each with its own ioredis connection as a replica
+has, in one process (a replica per process spends the same commands and token calls); ${setting},
+then a server-side revocation of the shared token. Goals: the fleet's token calls per lifetime
+equal one manager's; Redis commands proportional to refreshes, not to managers; at most 2 401s per
+revocation at any K. The heap per manager is left out for fewer than 10 (one manager is within the
+noise of a collection).
+
+| managers | token calls per lifetime | Redis commands/s | 401s per revocation | token calls for it | failed requests | heap per manager |
+|---|---|---|---|---|---|---|
+${lines.join('\n')}
+`;
 }
 
 /** tokens.fetch against bare fetch, in the same run. */

@@ -3,7 +3,7 @@
 // docs/performance.md. `--smoke` runs a tiny configuration (the test suite does); `--out DIR`
 // writes under DIR instead of the repository; `--report` only re-renders docs/performance.md from
 // bench/results.json; `--only mssp` (figure names, comma-separated: hot-path, dpop, fetch, stampede, day,
-// slow-endpoint, mssp) runs those figures alone and puts their numbers into the bench/results.json
+// slow-endpoint, mssp, fleet) runs those figures alone and puts their numbers into the bench/results.json
 // already there (the other figures' numbers stay as they were).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -12,6 +12,7 @@ import { latencyChart } from './chart';
 import { day, type DayRow } from './figures/day';
 import { dpopCost, type DpopCost } from './figures/dpop';
 import { fetchCost, type FetchCost } from './figures/fetch';
+import { fleetFigure, type FleetFigureOptions, type FleetRow } from './figures/fleet';
 import { hotPath, type HotPathRow } from './figures/hot-path';
 import { mssp, type MsspOptions, type MsspRow } from './figures/mssp';
 import { slowEndpoint, type SlowOptions, type SlowRow } from './figures/slow-endpoint';
@@ -27,6 +28,8 @@ const FULL = {
   slow: { seconds: 30, intervalMs: 50 } as SlowOptions,
   dpop: { timeMs: 1_000, iterations: 64 },
   fetch: { rounds: 21, requestsPerRound: 1_500, concurrency: 1, microTimeMs: 1_000 },
+  // 20 s tokens (refreshed at half-life), 3 lifetimes of a request every 2 s from each manager.
+  fleet: { sizes: [1, 100, 1000], lifetimeSeconds: 20, lifetimes: 3, requestEveryMs: 2_000, afterRevocationMs: 3_000 } as FleetFigureOptions,
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
   // request per child every 5 minutes; the pool with its default budget (250 a minute).
   mssp: { children: 500, hours: 24, requestEverySeconds: 300, serverBudgetPerMinute: 300, lifetimeSeconds: 1799 } as MsspOptions,
@@ -40,12 +43,13 @@ const SMOKE = {
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
   dpop: { timeMs: 50, iterations: 8 },
   fetch: { rounds: 3, requestsPerRound: 90, concurrency: 1, microTimeMs: 50 },
+  fleet: { sizes: [1, 10], lifetimeSeconds: 4, lifetimes: 2, requestEveryMs: 500, afterRevocationMs: 1_500 } as FleetFigureOptions,
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
   // proportion (300 and 250 for 500), so start-up still takes the budget's second minute.
   mssp: { children: 40, hours: 1, requestEverySeconds: 300, serverBudgetPerMinute: 24, poolBudgetPerMinute: 20, lifetimeSeconds: 1799 } as MsspOptions,
 };
 
-const FIGURES = ['hot-path', 'dpop', 'fetch', 'stampede', 'day', 'slow-endpoint', 'mssp'] as const;
+const FIGURES = ['hot-path', 'dpop', 'fetch', 'stampede', 'day', 'slow-endpoint', 'mssp', 'fleet'] as const;
 type FigureName = (typeof FIGURES)[number];
 /** The config keys each figure reads. */
 const CONFIG_KEYS: Record<FigureName, readonly (keyof typeof FULL)[]> = {
@@ -56,6 +60,7 @@ const CONFIG_KEYS: Record<FigureName, readonly (keyof typeof FULL)[]> = {
   day: ['dayHours', 'dayLifetimeSeconds'],
   'slow-endpoint': ['slow'],
   mssp: ['mssp'],
+  fleet: ['fleet'],
 };
 
 export interface BenchResults {
@@ -70,6 +75,8 @@ export interface BenchResults {
   readonly dpop?: DpopCost;
   /** tokens.fetch against bare fetch (absent in runs before it was measured). */
   readonly fetch?: FetchCost;
+  /** K managers on one Redis (absent in runs before it was measured). */
+  readonly fleet?: readonly FleetRow[];
   /** One object per contender and figure. */
   readonly results: (
     | ({ figure: 'hot-path' } & HotPathRow)
@@ -135,6 +142,12 @@ async function main() {
     msspRows = await mssp(config.mssp);
   }
 
+  let fleet: FleetRow[] | undefined;
+  if (runs('fleet')) {
+    log(`figure 7: fleets of ${config.fleet.sizes.join(', ')} managers on one Redis`);
+    fleet = await fleetFigure(config.fleet);
+  }
+
   const fresh: BenchResults['results'] = [
     ...(hot?.rows ?? []).map((row) => ({ figure: 'hot-path' as const, ...row })),
     ...(herd ?? []).map((row) => ({ figure: 'stampede' as const, ...row })),
@@ -146,7 +159,7 @@ async function main() {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, os: `${process.platform} ${release()}` };
   const results: BenchResults =
     previous === undefined
-      ? { generatedAt: new Date().toISOString(), command, machine, config, micro: hot!.micro, dpop, fetch: fetched, results: fresh }
+      ? { generatedAt: new Date().toISOString(), command, machine, config, micro: hot!.micro, dpop, fetch: fetched, fleet, results: fresh }
       : {
           ...previous,
           config: {
@@ -156,6 +169,7 @@ async function main() {
           ...(hot && { micro: hot.micro }),
           ...(dpop && { dpop }),
           ...(fetched && { fetch: fetched }),
+          ...(fleet && { fleet }),
           updates: [...(previous.updates ?? []), { figures: only!, at: new Date().toISOString(), command }],
           results: [...previous.results.filter((row) => !only!.includes(row.figure)), ...fresh],
         };

@@ -1,0 +1,143 @@
+// A fleet on one Redis: K managers, each with its own ioredis connection as a replica would have,
+// all in this one process (so K = 1000 fits on the machine; a replica per process would spend the
+// same Redis commands and token calls). Steady traffic through attached axios instances for a few
+// token lifetimes, then a server-side revocation. Measured per K: token calls per lifetime, Redis
+// commands per second, 401s for the revocation, failed requests, and the heap per manager.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import axios, { type AxiosInstance } from 'axios';
+import Redis from 'ioredis';
+import { TokenManager, crowdstrike } from '../../src';
+import { redisStore } from '../../src/redis';
+import { startSimulator } from '../../src/testing';
+import { startRedis } from '../../scripts/fleet/redis-server';
+
+export interface FleetFigureOptions {
+  readonly sizes: readonly number[];
+  readonly lifetimeSeconds: number;
+  /** Token lifetimes of steady traffic measured per size. */
+  readonly lifetimes: number;
+  /** Each manager sends a request this often (staggered). */
+  readonly requestEveryMs: number;
+  /** How long after the revocation its 401s are counted. */
+  readonly afterRevocationMs: number;
+}
+
+export interface FleetRow {
+  readonly contender: string;
+  readonly managers: number;
+  readonly requests: number;
+  readonly failed: number;
+  /** Token calls over the steady part, per token lifetime. */
+  readonly tokenCallsPerLifetime: number;
+  /** Commands Redis processed per second over the steady part (INFO's own not counted). */
+  readonly redisCommandsPerSecond: number;
+  /** The API's 401s for one server-side revocation of the shared token. */
+  readonly unauthorizedPerRevocation: number;
+  /** Token calls the revocation cost. */
+  readonly tokenCallsPerRevocation: number;
+  /** Heap per manager with its attached instance and its Redis connection, KiB. */
+  readonly heapPerManagerKiB: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The heap after a full collection (gc made callable for this process only). */
+function heapAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
+async function commandsProcessed(redis: Redis): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
+}
+
+export async function fleetFigure(options: FleetFigureOptions): Promise<FleetRow[]> {
+  const rows: FleetRow[] = [];
+  for (const size of options.sizes) rows.push(await fleetOf(size, options));
+  return rows;
+}
+
+async function fleetOf(size: number, options: FleetFigureOptions): Promise<FleetRow> {
+  const redis = await startRedis();
+  const sim = await startSimulator({ dialect: 'crowdstrike', tokenLifetimeSeconds: options.lifetimeSeconds });
+  const probe = redis.client();
+  const clients: Redis[] = [];
+  const managers: TokenManager[] = [];
+  let requests = 0;
+  let failed = 0;
+  let sending = true;
+  try {
+    const heapBefore = heapAfterGc();
+    const instances: AxiosInstance[] = [];
+    for (let i = 0; i < size; i++) {
+      const client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
+      clients.push(client);
+      const tokens = new TokenManager({
+        provider: crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }),
+        store: redisStore({ client }),
+        retry: { minTimeout: 100, maxTimeout: 1_000 },
+      });
+      managers.push(tokens);
+      const api = axios.create();
+      tokens.attach(api);
+      instances.push(api);
+    }
+    await Promise.all(clients.map((client) => (client.status === 'ready' ? Promise.resolve() : new Promise((resolve) => client.once('ready', resolve)))));
+    const heapPerManagerKiB = (heapAfterGc() - heapBefore) / size / 1024;
+
+    const send = (api: AxiosInstance) =>
+      api.get('/devices/queries/devices/v1').then(
+        () => void requests++,
+        () => {
+          requests++;
+          failed++;
+        },
+      );
+    const traffic = instances.map(async (api, i) => {
+      await sleep((options.requestEveryMs * i) / size);
+      while (sending) {
+        await send(api);
+        await sleep(options.requestEveryMs);
+      }
+    });
+    // The first token, everyone's, and one request each: then the steady part starts.
+    await Promise.all(managers.map((tokens) => tokens.getToken()));
+    await sleep(options.requestEveryMs);
+    const steadyMs = options.lifetimes * options.lifetimeSeconds * 1000;
+    const calls0 = sim.stats.tokenCalls;
+    const commands0 = await commandsProcessed(probe);
+    await sleep(steadyMs);
+    const commands1 = await commandsProcessed(probe);
+    const steadyCalls = sim.stats.tokenCalls - calls0;
+
+    const unauthorized0 = sim.stats.api401;
+    const calls1 = sim.stats.tokenCalls;
+    sim.revokeAll();
+    await sleep(options.afterRevocationMs);
+    const row: FleetRow = {
+      contender: 'tokenwarden',
+      managers: size,
+      requests,
+      failed,
+      tokenCallsPerLifetime: steadyCalls / options.lifetimes,
+      // The second INFO is one more command than the first saw.
+      redisCommandsPerSecond: (commands1 - commands0 - 1) / (steadyMs / 1000),
+      unauthorizedPerRevocation: sim.stats.api401 - unauthorized0,
+      tokenCallsPerRevocation: sim.stats.tokenCalls - calls1,
+      heapPerManagerKiB,
+    };
+    sending = false;
+    await Promise.all(traffic);
+    return { ...row, requests, failed };
+  } finally {
+    sending = false;
+    await Promise.all(managers.map((tokens) => tokens.dispose({ revoke: false })));
+    clients.forEach((client) => client.disconnect());
+    probe.disconnect();
+    await sim.close();
+    await redis.stop();
+  }
+}
