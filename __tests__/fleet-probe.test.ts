@@ -2,26 +2,8 @@
 // is back, so sharing resumes without waiting for a refresh to try the store again.
 import { Fleet } from '../src/core/fleet';
 import { keyring } from '../src/core/seal';
-import { memoryStore } from '../src/core/store';
-import type { TokenStore } from '../src/types';
 import { useFakeTime } from './helpers/fake-time';
-
-/** A real in-process store that can be switched off (its calls then reject, as a dead Redis's do). */
-function switchableStore(): { store: TokenStore; up: boolean; gets: number } {
-  const inner = memoryStore({ shared: true });
-  const state = { up: true, gets: 0, store: undefined as unknown as TokenStore };
-  const guard = <T>(run: () => Promise<T>): Promise<T> => (state.up ? run() : Promise.reject(new Error('connection refused')));
-  state.store = {
-    shared: true,
-    get: (key) => {
-      state.gets += 1;
-      return guard(() => inner.get(key));
-    },
-    set: (key, entry, ttl) => guard(() => inner.set(key, entry, ttl)),
-    delete: (key, tag) => guard(() => inner.delete(key, tag)),
-  };
-  return state;
-}
+import { switchableStore } from './helpers/switchable-store';
 
 const clock = { now: () => Date.now(), monotonic: () => performance.now() };
 const time = useFakeTime(async () => undefined);

@@ -10,7 +10,7 @@
 import { TokenError } from '../errors';
 import type { AccessToken, Clock, TokenState } from '../types';
 import { instant, type Instant } from './clock';
-import { decideByPlan, planFor, type RefreshPolicy, type TokenPlan } from './policy';
+import { decideByPlan, planFor, refreshLeadMs, type RefreshPolicy, type TokenPlan } from './policy';
 
 /** A token as the manager holds it, with what the request path needs precomputed. */
 export interface Held {
@@ -230,6 +230,18 @@ export class TokenLife {
   /** The token held, if it has not died yet (disposed or not): what dispose may revoke. */
   unexpired(): Held | undefined {
     return unexpired(this.#life, this.#clock.now(), this.#clock.monotonic());
+  }
+
+  /**
+   * The token held, while more than half of its refresh lead is left before it must be replaced:
+   * worth keeping, rather than fetching a token of our own, while the fleet's store is down.
+   */
+  keepable(): Held | undefined {
+    const now = instant(this.#clock);
+    const held = unexpired(this.#life, now.wall, now.mono);
+    if (held === undefined) return undefined;
+    const lead = refreshLeadMs(held.token.expiresAt - held.token.issuedAt, this.#policy);
+    return held.plan.useUntil.remaining(now) > lead / 2 ? held : undefined;
   }
 
   previous(): { held: Held; live: boolean } | undefined {

@@ -49,6 +49,11 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
     const fresh = (shared: { token: AccessToken; state?: unknown }) => r.life.worthAdopting(shared.token) && (r.provider.adoptState?.(shared.state) ?? true);
     const claim = await r.fleet.claim(fresh, waits.signal, r.refreshTimeoutMs / 2);
     if ('shared' in claim) return adopt(r, claim.shared.token, reason);
+    // The fleet's store is down: a background refresh keeps the token it has while that lasts,
+    // instead of every replica fetching its own. The timer then closes in on the token (see
+    // nextRefresh), and the probe ends the outage within a second of the store's answer.
+    const kept = reason === 'scheduled' && r.fleet.down ? r.life.keepable() : undefined;
+    if (kept !== undefined) return adopt(r, kept.token, reason);
     try {
       const attempt = (n: number) =>
         attemptOnce(r, reason, n, waits.signal, deadline.signal).catch((error: unknown) => {
