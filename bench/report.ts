@@ -132,7 +132,7 @@ function fleetSection(
   fmt: (value: unknown, digits?: number) => string,
 ): string {
   const setting = config
-    ? `${config.lifetimeSeconds} s tokens (refreshed at half-life), ${config.lifetimes} lifetimes of a request every ${config.requestEveryMs / 1000} s from each manager`
+    ? `${config.lifetimeSeconds} s tokens (refreshed at half-life) from a token endpoint that takes ${config.tokenLatencyMs} ms, ${config.lifetimes} lifetimes of a request every ${config.requestEveryMs / 1000} s from each manager`
     : 'steady traffic';
   const lines = rows.map(
     (row) =>

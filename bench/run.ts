@@ -28,8 +28,8 @@ const FULL = {
   slow: { seconds: 30, intervalMs: 50 } as SlowOptions,
   dpop: { timeMs: 1_000, iterations: 64 },
   fetch: { rounds: 21, requestsPerRound: 1_500, concurrency: 1, microTimeMs: 1_000 },
-  // 20 s tokens (refreshed at half-life), 3 lifetimes of a request every 2 s from each manager.
-  fleet: { sizes: [1, 100, 1000], lifetimeSeconds: 20, lifetimes: 3, requestEveryMs: 2_000, afterRevocationMs: 3_000 } as FleetFigureOptions,
+  // 20 s tokens (refreshed at half-life) from a 200 ms token endpoint, 3 lifetimes of a request every 2 s from each manager.
+  fleet: { sizes: [1, 100, 1000], lifetimeSeconds: 20, lifetimes: 3, requestEveryMs: 2_000, afterRevocationMs: 3_000, tokenLatencyMs: 200 } as FleetFigureOptions,
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
   // request per child every 5 minutes; the pool with its default budget (250 a minute).
   mssp: { children: 500, hours: 24, requestEverySeconds: 300, serverBudgetPerMinute: 300, lifetimeSeconds: 1799 } as MsspOptions,
@@ -43,7 +43,7 @@ const SMOKE = {
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
   dpop: { timeMs: 50, iterations: 8 },
   fetch: { rounds: 3, requestsPerRound: 90, concurrency: 1, microTimeMs: 50 },
-  fleet: { sizes: [1, 10], lifetimeSeconds: 4, lifetimes: 2, requestEveryMs: 500, afterRevocationMs: 1_500 } as FleetFigureOptions,
+  fleet: { sizes: [1, 10], lifetimeSeconds: 4, lifetimes: 2, requestEveryMs: 500, afterRevocationMs: 1_500, tokenLatencyMs: 200 } as FleetFigureOptions,
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
   // proportion (300 and 250 for 500), so start-up still takes the budget's second minute.
   mssp: { children: 40, hours: 1, requestEverySeconds: 300, serverBudgetPerMinute: 24, poolBudgetPerMinute: 20, lifetimeSeconds: 1799 } as MsspOptions,

@@ -21,6 +21,8 @@ export interface FleetFigureOptions {
   readonly requestEveryMs: number;
   /** How long after the revocation its 401s are counted. */
   readonly afterRevocationMs: number;
+  /** The token endpoint's latency: while the lock holder waits for it, the others wait for the holder. */
+  readonly tokenLatencyMs: number;
 }
 
 export interface FleetRow {
@@ -62,7 +64,7 @@ export async function fleetFigure(options: FleetFigureOptions): Promise<FleetRow
 
 async function fleetOf(size: number, options: FleetFigureOptions): Promise<FleetRow> {
   const redis = await startRedis();
-  const sim = await startSimulator({ dialect: 'crowdstrike', tokenLifetimeSeconds: options.lifetimeSeconds });
+  const sim = await startSimulator({ dialect: 'crowdstrike', tokenLifetimeSeconds: options.lifetimeSeconds, latencyMs: options.tokenLatencyMs });
   const probe = redis.client();
   const clients: Redis[] = [];
   const managers: TokenManager[] = [];
