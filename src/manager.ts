@@ -66,7 +66,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#clock = clock;
     this.#timer = new RefreshTimer(() => this.#onTimer(), clock);
     this.#life = new TokenLife(clock, resolved.policy);
-    const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error));
+    const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error), this.#life, this.#refresh.bind(this, 'unauthorized'));
     this.#refresher = {
       provider,
       context: resolved.context,
