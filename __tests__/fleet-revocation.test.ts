@@ -14,6 +14,13 @@ const K = 20;
 /** Each replica sends a request about this often: 100 a second for the fleet. */
 const PERIOD_MS = 200;
 const PATH = '/devices/queries/devices/v1';
+/**
+ * Once the fleet's first 401 is back, the notice reaches every manager within a round trip to
+ * Redis (a few ms; 10 to 20 ms measured on a busy machine): a request sent later than this after
+ * it must not carry the old token. Half the traffic period: without notices, about half the
+ * replicas send their first request after the revocation later than this.
+ */
+const NOTICE_MS = PERIOD_MS / 2;
 
 interface Replica {
   readonly tokens: TokenManager;
@@ -21,11 +28,25 @@ interface Replica {
   readonly events: Recorded;
 }
 
+/** Every 401 an attached instance got: when its request left, and when the answer came. */
+const refusals: { sentAt: number; answeredAt: number }[] = [];
+const SENT_AT = Symbol('sentAt');
+
+/** Our own interceptors, outside the manager's: they see each request as it leaves and each 401 before it is replayed. */
+function countRefusals(api: AxiosInstance): void {
+  api.interceptors.request.use((config) => Object.assign(config, { [SENT_AT]: performance.now() }), undefined, { synchronous: true });
+  api.interceptors.response.use(undefined, (error: { config?: { [SENT_AT]?: number }; response?: { status: number } }) => {
+    if (error.response?.status === 401) refusals.push({ sentAt: error.config?.[SENT_AT] ?? 0, answeredAt: performance.now() });
+    throw error;
+  });
+}
+
 async function startReplicas(sim: Simulator, store: () => TokenStore, count = K): Promise<Replica[]> {
   const replicas = Array.from({ length: count }, () => {
     const tokens = new TokenManager({ provider: providerFor(sim), store: store(), retry: FAST_RETRY });
     track(() => tokens.dispose({ revoke: false }));
     const api = axios.create();
+    countRefusals(api);
     tokens.attach(api);
     return { tokens, api, events: record(tokens) };
   });
@@ -60,10 +81,18 @@ async function revokeUnderTraffic(sim: Simulator, replicas: readonly Replica[]) 
   const load = traffic(replicas);
   await sleep(500);
   const before = { api401: sim.stats.api401, tokenCalls: sim.stats.tokenCalls };
+  refusals.length = 0;
   expect(sim.revokeAll()).toBe(1); // the fleet shares one token
   await sleep(1_500);
   const { requests, failed } = await load.stop();
-  return { requests, failed, api401: sim.stats.api401 - before.api401, tokenCalls: sim.stats.tokenCalls - before.tokenCalls };
+  // Requests already in flight when the fleet's first 401 came back get theirs whatever we do
+  // (one, or a few sent together on a busy machine); the notice is for those not yet sent.
+  const first = Math.min(...refusals.map((r) => r.answeredAt));
+  const late = refusals.filter((r) => r.sentAt > first).length;
+  const afterNotice = refusals.filter((r) => r.sentAt > first + NOTICE_MS).length;
+  const api401 = sim.stats.api401 - before.api401;
+  expect(refusals).toHaveLength(api401); // our interceptors saw every 401 the simulator sent
+  return { requests, failed, api401, inFlight: api401 - late, late, afterNotice, tokenCalls: sim.stats.tokenCalls - before.tokenCalls };
 }
 
 async function currentTokens(replicas: readonly Replica[]): Promise<string[]> {
@@ -99,8 +128,12 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     const spent = await revokeUnderTraffic(sim, replicas);
     expect(spent.failed).toBe(0);
     expect(spent.requests).toBeGreaterThan(K * 8);
-    expect(spent.api401).toBeGreaterThanOrEqual(1);
-    expect(spent.api401).toBeLessThanOrEqual(2);
+    // 1 in 10 runs of 10 on a quiet machine. On a busy one (other test files beside it on 2 cores)
+    // a few requests may leave together with the first refused one, and one or two more in the ms
+    // before the notice arrives; none once it has.
+    expect(spent.inFlight).toBeGreaterThanOrEqual(1);
+    expect(spent.afterNotice).toBe(0);
+    expect(spent.api401).toBeLessThan(K);
     expect(spent.tokenCalls).toBe(1);
     expect(new Set(await currentTokens(replicas)).size).toBe(1); // all on the successor
     expect(sim.stats.expiredTokenSends).toBe(0);
@@ -115,6 +148,7 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     const spent = await revokeUnderTraffic(sim, replicas);
     expect(spent.failed).toBe(0);
     expect(spent.api401).toBeGreaterThanOrEqual(K);
+    expect(spent.afterNotice).toBeGreaterThanOrEqual(K / 4); // no notice: many replicas refused long after the first
     expect(spent.tokenCalls).toBeLessThanOrEqual(2);
     expect(new Set(await currentTokens(replicas)).size).toBe(1);
   }, 20_000);
@@ -198,7 +232,8 @@ describe('a revocation, with managers sharing one memoryStore in a process', () 
     const replicas = await startReplicas(sim, () => store);
     const spent = await revokeUnderTraffic(sim, replicas);
     expect(spent.failed).toBe(0);
-    expect(spent.api401).toBeLessThanOrEqual(2);
+    expect(spent.afterNotice).toBe(0);
+    expect(spent.api401).toBeLessThan(K);
     expect(spent.tokenCalls).toBe(1);
   }, 20_000);
 });
