@@ -18,6 +18,42 @@ describeWithRedisCluster('a fleet on a real Redis Cluster', () => {
   let cluster: RedisCluster;
   useRedisCluster((started) => (cluster = started));
 
+  // First: the other test kills a master.
+  test('a revocation: the notice (a plain PUBLISH, cluster-wide) reaches every manager, whichever node it subscribed on', async () => {
+    const sim: Simulator = await startSimulator({ dialect: 'crowdstrike', latencyMs: 50 });
+    track(() => sim.close());
+    const managers = Array.from({ length: K }, () => {
+      const tokens = new TokenManager({
+        provider: crowdstrike({ clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url }),
+        store: redisStore({ client: cluster.client() }),
+        retry: FAST_RETRY,
+      });
+      track(() => tokens.dispose({ revoke: false }));
+      return tokens;
+    });
+    await Promise.all(managers.map((tokens) => tokens.getToken()));
+    const failures: unknown[] = [];
+    let running = true;
+    const traffic = managers.map(async (tokens, i) => {
+      const api = axios.create();
+      tokens.attach(api);
+      await sleep(i * 50);
+      while (running) {
+        await api.get('/devices/queries/devices/v1').catch((error: unknown) => failures.push(error));
+        await sleep(200);
+      }
+    });
+    await sleep(1_000); // every manager has subscribed (with its first refresh) and sends
+    sim.revokeAll();
+    await sleep(1_500);
+    running = false;
+    await Promise.all(traffic);
+    expect(failures).toEqual([]);
+    expect(sim.stats.api401).toBe(1); // not one per manager
+    expect(sim.stats.tokenCalls).toBe(2);
+    expect(new Set(await Promise.all(managers.map((tokens) => tokens.getToken()))).size).toBe(1);
+  }, 30_000);
+
   test('one slot for key and lock; one process worth of token calls; a killed master costs no request and one outage report each; restarted, it rejoins and takes over again', async () => {
     const sim: Simulator = await startSimulator({ dialect: 'crowdstrike', tokenLifetimeSeconds: 4 });
     track(() => sim.close());

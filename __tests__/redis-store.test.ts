@@ -49,6 +49,32 @@ describeWithRedis('tokenwarden/redis', () => {
     expect(await store.get('k2')).toBeUndefined();
   });
 
+  test('watch: a tagged delete from any client tells every watcher of that key (the tag only), until it unwatches', async () => {
+    const writer = redisStore({ client });
+    const watcher = redisStore({ client: redis.client() });
+    const heard: string[] = [];
+    const other: string[] = [];
+    const unwatch = watcher.watch!('kw', (tag) => heard.push(tag));
+    const unwatchOther = watcher.watch!('kw-other', (tag) => other.push(tag));
+    await sleep(100); // subscribed
+    await writer.set('kw', entry('tag-w', 'sealed-w'), 60_000);
+    await writer.delete('kw', 'tag-w');
+    await writer.delete('kw', 'tag-gone'); // told even when that token was no longer there
+    await writer.delete('kw'); // an untagged delete names no token: no notice
+    await sleep(100);
+    expect(heard).toEqual(['tag-w', 'tag-gone']);
+    expect(other).toEqual([]);
+    unwatch();
+    await writer.delete('kw', 'tag-late');
+    await sleep(100);
+    expect(heard).toEqual(['tag-w', 'tag-gone']);
+    // The last watcher gone, the subscriber connection is closed.
+    expect(await client.pubsub('NUMSUB', 'kw:deleted')).toEqual(['kw:deleted', 0]);
+    unwatchOther();
+    await sleep(100);
+    expect(((await client.client('LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line))).toEqual([]);
+  });
+
   test('the lock: one holder at a time, released only by its holder, gone with a dead holder after the lease', async () => {
     const store = redisStore({ client, lockLeaseMs: 300 });
     const first = await store.lock!('k3');

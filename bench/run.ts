@@ -29,7 +29,14 @@ const FULL = {
   dpop: { timeMs: 1_000, iterations: 64 },
   fetch: { rounds: 21, requestsPerRound: 1_500, concurrency: 1, microTimeMs: 1_000 },
   // 20 s tokens (refreshed at half-life) from a 200 ms token endpoint, 3 lifetimes of a request every 2 s from each manager.
-  fleet: { sizes: [1, 100, 1000], lifetimeSeconds: 20, lifetimes: 3, requestEveryMs: 2_000, afterRevocationMs: 3_000, tokenLatencyMs: 200 } as FleetFigureOptions,
+  fleet: {
+    sizes: [1, 100, 1000],
+    lifetimeSeconds: 20,
+    lifetimes: 3,
+    requestEveryMs: 2_000,
+    afterRevocationMs: 3_000,
+    tokenLatencyMs: 200,
+  } as FleetFigureOptions,
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
   // request per child every 5 minutes; the pool with its default budget (250 a minute).
   mssp: { children: 500, hours: 24, requestEverySeconds: 300, serverBudgetPerMinute: 300, lifetimeSeconds: 1799 } as MsspOptions,

@@ -54,7 +54,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     this.#timer = new RefreshTimer(() => this.#onTimer(), clock);
     this.#life = new TokenLife(clock, resolved.policy);
     this.#telemetry = telemetryFor(resolved.telemetry, provider.name, () => this.status().expiresInMs);
-    const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error));
+    const fleet = new Fleet(resolved.store, resolved.keys, clock, (error) => this.#emit('error', error), this.#life, this.#refresh.bind(this, 'unauthorized'));
     this.#refresher = {
       provider,
       context: resolved.context,

@@ -3,6 +3,7 @@
 // flight across everyone who shares the store.
 import { noop, sleep, unrefInterval, unrefTimer } from './clock';
 import { TokenError } from '../errors';
+import type { TokenLife } from './lifecycle';
 import type { Keyring, SharedToken } from './seal';
 import { accessTokenOf } from './token';
 import type { Clock, StoreLock, TokenStore } from '../types';
@@ -13,6 +14,14 @@ export const STORE_TIMEOUT_MS = 1_000;
 const PROBE_DOWN_MS = 1_000;
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 250;
+
+/**
+ * A manager acts on another replica's notice that the shared token is gone at most this often: a
+ * forged notice (anyone who can write to the store can send one) costs the fleet at most one token
+ * call per this long. A second revocation sooner than this costs each replica its own 401, as
+ * without notices.
+ */
+export const PEER_NOTICE_GAP_MS = 30_000;
 
 /** Either a token someone else fetched, or the go-ahead to fetch one (with the lock, when there is one). */
 export type Claim = { readonly shared: SharedToken } | { readonly lock: StoreLock | undefined };
@@ -34,12 +43,28 @@ export class Fleet {
    */
   #prober: NodeJS.Timeout | undefined;
   #disposed = false;
+  /** The token this manager serves, and the refresh that replaces it, for notices from the other replicas. */
+  readonly #life: TokenLife | undefined;
+  readonly #replace: () => Promise<unknown>;
+  #unwatch: (() => void) | undefined;
+  #lastNotice = -Infinity;
+  /** The tag of a token dropped on a notice: the next claim takes it back if the store still holds it. */
+  #doubted: string | undefined;
 
-  constructor(store: TokenStore, keys: Keyring, clock: Required<Clock>, onOutage: (error: TokenError) => void) {
+  constructor(
+    store: TokenStore,
+    keys: Keyring,
+    clock: Required<Clock>,
+    onOutage: (error: TokenError) => void,
+    life?: TokenLife,
+    replace?: () => Promise<unknown>,
+  ) {
     this.#store = store;
     this.#keys = keys;
     this.#clock = clock;
     this.#onOutage = onOutage;
+    this.#life = life;
+    this.#replace = replace ?? (() => Promise.resolve());
   }
 
   /** The store is shared with other processes. */
@@ -83,10 +108,15 @@ export class Fleet {
    * store, the caller fetches on its own at once.
    */
   async claim(fresh: (shared: SharedToken) => boolean, signal: AbortSignal, patienceMs: number): Promise<Claim> {
+    this.#watch();
+    const doubted = this.#doubted;
+    this.#doubted = undefined;
+    // A token dropped on a notice that the store contradicts is ours again (the same token: no 'refresh' event).
+    const worth = doubted === undefined ? fresh : (shared: SharedToken) => fresh(shared) || this.#keys.tagFor(shared.token.accessToken) === doubted;
     const giveUpAt = this.#clock.monotonic() + patienceMs;
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const shared = await this.#read();
-      if (shared !== undefined && fresh(shared)) return { shared };
+      if (shared !== undefined && worth(shared)) return { shared };
       if (this.#store.lock === undefined || this.#down) return { lock: undefined };
       const attempt = this.#store.lock(this.#keys.key);
       const taken = await this.#call(() => attempt);
@@ -99,7 +129,7 @@ export class Fleet {
       if (taken.value !== undefined) {
         // The last holder may have published between our read and our lock.
         const again = await this.#read();
-        if (again !== undefined && fresh(again)) {
+        if (again !== undefined && worth(again)) {
           taken.value.release().catch(noop);
           return { shared: again };
         }
@@ -140,6 +170,39 @@ export class Fleet {
   dispose(): void {
     this.#disposed = true;
     this.#stopProber();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+  }
+
+  /** Hear other replicas' tagged deletes (from the first refresh on, until dispose). */
+  #watch(): void {
+    if (this.#unwatch !== undefined || this.#disposed || this.#life === undefined || !this.shared || this.#store.watch === undefined) return;
+    try {
+      this.#unwatch = this.#store.watch(this.#keys.key, (tag) => this.#noticed(tag));
+    } catch {
+      this.#unwatch = noop; // a store that cannot watch: each replica learns from its own 401
+    }
+  }
+
+  /**
+   * Another replica deleted the token tagged `tag` (the API refused it, or it was revoked). If it is
+   * ours, drop it at once, as if the 401 were ours, and refresh: the store first, where that replica
+   * puts the successor. A notice for another token is ignored. One for ours is believed only as far
+   * as the store agrees: a real delete happens before its notice, so if the store still holds that
+   * very token (a forged or stale notice), the refresh takes it back, with no token call. Acting on
+   * a notice waits PEER_NOTICE_GAP_MS for the next, so a forged delete-and-notice costs at most one
+   * token call for the fleet per gap.
+   */
+  #noticed(tag: string): void {
+    const life = this.#life;
+    const held = life?.held;
+    if (life === undefined || held === undefined || life.disposed || this.#disposed) return;
+    if (this.#clock.monotonic() - this.#lastNotice < PEER_NOTICE_GAP_MS || tag !== this.#keys.tagFor(held.token.accessToken)) return;
+    this.#lastNotice = this.#clock.monotonic();
+    this.#doubted = tag;
+    life.apply({ type: 'refused', gen: held.gen });
+    // The manager reports a failed refresh itself (its `error` event).
+    this.#replace().catch(noop);
   }
 
   #startProber(): void {

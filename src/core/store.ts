@@ -32,6 +32,7 @@ export interface MemoryStoreOptions {
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
   const entries = new Map<string, { entry: StoredEntry; until: number }>();
   const locks = new Map<string, { until: number }>();
+  const watchers = new Map<string, Set<(tag: string) => void>>();
   const live = (key: string) => {
     const held = entries.get(key);
     if (held !== undefined && Date.now() >= held.until) {
@@ -51,6 +52,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
     },
     async delete(key, tag) {
       if (tag === undefined || live(key)?.entry.tag === tag) entries.delete(key);
+      // Told after the delete, and never inside the caller's call, as a Redis subscriber would be.
+      if (tag !== undefined) for (const deleted of [...(watchers.get(key) ?? [])]) queueMicrotask(() => attempt(() => deleted(tag)));
+    },
+    watch(key, deleted) {
+      const listeners = watchers.get(key) ?? new Set();
+      watchers.set(key, listeners.add(deleted));
+      return () => {
+        listeners.delete(deleted);
+        if (listeners.size === 0 && watchers.get(key) === listeners) watchers.delete(key);
+      };
     },
     async lock(key) {
       const held = locks.get(key);
@@ -104,4 +115,13 @@ export function leasedLock(leaseMs: number, ops: LeaseOps): StoreLock {
       else await ops.release();
     },
   };
+}
+
+/** Run `listener`: what it throws is its own (one watcher's failure is not the others'). */
+function attempt(listener: () => void): void {
+  try {
+    listener();
+  } catch {
+    // ignored
+  }
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '../errors';
 import { checkOptions } from '../utils/options-check';
+import { noop } from '../core/clock';
 import { leasedLock } from '../core/store';
 import type { StoreLock, TokenStore } from '../types';
 import { codec, parseKey } from './codec';
@@ -54,6 +55,9 @@ return 0`;
 const RENEW_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+/** What a notice of a deleted token can be: a tag as the codec writes it, nothing longer. */
+const TAG_FORMAT = /^[\w-]{1,64}$/;
+
 const OPTIONS = ['client', 'keyPrefix', 'encryptionKey', 'lockLeaseMs'] as const;
 
 export function redisStore(options: RedisStoreOptions): TokenStore & { readonly shared: true } {
@@ -70,6 +74,9 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
   const prefix = options.keyPrefix ?? '';
   const tokenKey = (name: string) => `${prefix}${name}`;
   const lockKey = (name: string) => `${prefix}${name}:lock`;
+  // Pub/sub channels are no keys, but the name keeps the key's hash tag (for a sharded SPUBLISH).
+  const channel = (name: string) => `${prefix}${name}:deleted`;
+  const watchers = new Watchers(client);
 
   return {
     shared: true,
@@ -90,8 +97,18 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
     },
 
     async delete(name, tag) {
-      if (tag === undefined) await client.del(tokenKey(name));
-      else await client.eval(DELETE_IF_STILL, 1, tokenKey(name), values.prefixFor(tag));
+      if (tag === undefined) return void (await client.del(tokenKey(name)));
+      const deleting = client.eval(DELETE_IF_STILL, 1, tokenKey(name), values.prefixFor(tag));
+      // The notice goes out after the delete, so a watcher that reads the key finds the token gone:
+      // one connection runs the two in order (one round trip for both); a Cluster may send them to
+      // two nodes, so there it waits for the delete. Best effort: a user whose ACL has no PUBLISH
+      // loses only the notice (the other replicas learn from their own 401, as before).
+      if (client.isCluster) await deleting;
+      await Promise.all([deleting, client.publish(channel(name), tag).catch(noop)]);
+    },
+
+    watch(name, deleted) {
+      return watchers.add(channel(name), deleted);
     },
 
     async lock(name): Promise<StoreLock | undefined> {
@@ -106,4 +123,55 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
       });
     },
   };
+}
+
+/**
+ * Everyone in this process who watches a key of one store, on one subscriber connection (the
+ * client's duplicate(), opened with the first watcher, closed with the last: no handle outlives
+ * the managers). ioredis subscribes again by itself after a reconnect.
+ */
+class Watchers {
+  readonly #client: Redis | Cluster;
+  readonly #byChannel = new Map<string, Set<(tag: string) => void>>();
+  #subscriber: Redis | Cluster | undefined;
+
+  constructor(client: Redis | Cluster) {
+    this.#client = client;
+  }
+
+  add(channel: string, deleted: (tag: string) => void): () => void {
+    const subscriber = (this.#subscriber ??= this.#open());
+    let listeners = this.#byChannel.get(channel);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#byChannel.set(channel, listeners);
+      subscriber.subscribe(channel).catch(noop);
+    }
+    const mine = (tag: string) => deleted(tag);
+    listeners.add(mine);
+    return () => {
+      if (!listeners.delete(mine) || listeners.size > 0) return;
+      this.#byChannel.delete(channel);
+      if (this.#byChannel.size > 0) return void this.#subscriber?.unsubscribe(channel).catch(noop);
+      this.#subscriber?.disconnect();
+      this.#subscriber = undefined;
+    };
+  }
+
+  #open(): Redis | Cluster {
+    const subscriber = this.#client.duplicate();
+    // Its failures are the main client's too, and reported through it: this one only reconnects.
+    subscriber.on('error', noop);
+    subscriber.on('message', (channel: string, message: unknown) => {
+      if (typeof message !== 'string' || !TAG_FORMAT.test(message)) return;
+      for (const deleted of [...(this.#byChannel.get(channel) ?? [])]) {
+        try {
+          deleted(message);
+        } catch {
+          // one watcher's failure is not the others'
+        }
+      }
+    });
+    return subscriber;
+  }
 }

@@ -37,6 +37,12 @@ export interface TokenStore {
    * holders.
    */
   lock?(key: string): Promise<StoreLock | undefined>;
+  /**
+   * Call `deleted(tag)` whenever anyone sharing the store, in any process, calls `delete(key, tag)`, until the returned function is called.
+   * Optional: with it, the first replica whose shared token the API refuses tells the others, and they switch before they send it (one
+   * 401 for a fleet, not one per replica). Only the tag travels. A notice only makes a manager whose token has that tag read the store.
+   */
+  watch?(key: string, deleted: (tag: string) => void): () => void;
 }
 
 /** A held refresh lock. */
