@@ -118,7 +118,7 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
   });
 
   const key = () => storeKey(providerFor(sim));
-  const channel = () => `${key()}:deleted`;
+  const channel = () => `${key()}:notices`;
   /** The tag of the stored entry, as any reader of Redis sees it (`tw2.<tag>.…`). */
   const storedTag = async () => (await admin.get(key()))?.split('.')[1];
 
@@ -159,7 +159,14 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     const load = traffic(replicas);
     const tag = (await storedTag())!;
     expect(tag).toMatch(/^[\w-]{22}$/);
-    for (const forged of ['A'.repeat(22), `${tag.slice(0, -1)}x`, '', 'not a tag!', tag.repeat(4), `${tag}\n`, tag]) {
+    const forgeries = [
+      ...['A'.repeat(22), `${tag.slice(0, -1)}x`, '', 'not a tag!', tag.repeat(4), `${tag}\n`, tag].map((text) => `deleted:${text}`),
+      `set:${tag}`,
+      `deleted:${tag}:x`,
+      `revoked:${tag}`,
+      tag,
+    ];
+    for (const forged of forgeries) {
       await admin.publish(channel(), forged);
     }
     await sleep(500);
@@ -178,7 +185,7 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     const forge = async () => {
       const tag = (await storedTag())!;
       await admin.del(key());
-      await admin.publish(channel(), tag);
+      await admin.publish(channel(), `deleted:${tag}`);
       await sleep(700);
     };
     await forge();
@@ -191,7 +198,7 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     expect(new Set(await currentTokens(replicas)).size).toBe(1);
   }, 20_000);
 
-  test('the notice on the wire is the tag alone: no token, secret, client id or URL', async () => {
+  test('the notices on the wire are a kind and a tag alone: no token, secret, client id or URL', async () => {
     const listener = redis.client();
     const heard: { channel: string; message: string }[] = [];
     listener.on('pmessage', (_pattern: string, channel: string, message: string) => heard.push({ channel, message }));
@@ -202,10 +209,11 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
     await revokeUnderTraffic(sim, replicas);
     const [successor] = await currentTokens(replicas);
     await listener.punsubscribe('*');
-    expect(heard.length).toBeGreaterThanOrEqual(1);
+    expect(heard.map((notice) => notice.message)).toContain(`deleted:${oldTag}`);
+    expect(heard.some((notice) => notice.message.startsWith('set:'))).toBe(true); // the successor's arrival
     for (const { channel: name, message } of heard) {
       expect(name).toBe(channel());
-      expect(message).toBe(oldTag);
+      expect(message).toMatch(/^(set|deleted):[\w-]{22}$/);
       for (const secret of [old!, successor!, sim.clientSecret, sim.clientId, sim.url]) {
         expect(message).not.toContain(secret);
         expect(name).not.toContain(secret);

@@ -49,27 +49,27 @@ describeWithRedis('tokenwarden/redis', () => {
     expect(await store.get('k2')).toBeUndefined();
   });
 
-  test('watch: a tagged delete from any client tells every watcher of that key (the tag only), until it unwatches', async () => {
+  test('watch: a set and a tagged delete from any client tell every watcher of that key (kind and tag only), until it unwatches', async () => {
     const writer = redisStore({ client });
     const watcher = redisStore({ client: redis.client() });
     const heard: string[] = [];
     const other: string[] = [];
-    const unwatch = watcher.watch!('kw', (tag) => heard.push(tag));
-    const unwatchOther = watcher.watch!('kw-other', (tag) => other.push(tag));
+    const unwatch = watcher.watch!('kw', (notice) => heard.push(`${notice.kind} ${notice.tag}`));
+    const unwatchOther = watcher.watch!('kw-other', (notice) => other.push(`${notice.kind} ${notice.tag}`));
     await sleep(100); // subscribed
     await writer.set('kw', entry('tag-w', 'sealed-w'), 60_000);
     await writer.delete('kw', 'tag-w');
     await writer.delete('kw', 'tag-gone'); // told even when that token was no longer there
     await writer.delete('kw'); // an untagged delete names no token: no notice
     await sleep(100);
-    expect(heard).toEqual(['tag-w', 'tag-gone']);
+    expect(heard).toEqual(['set tag-w', 'deleted tag-w', 'deleted tag-gone']);
     expect(other).toEqual([]);
     unwatch();
     await writer.delete('kw', 'tag-late');
     await sleep(100);
-    expect(heard).toEqual(['tag-w', 'tag-gone']);
+    expect(heard).toEqual(['set tag-w', 'deleted tag-w', 'deleted tag-gone']);
     // The last watcher gone, the subscriber connection is closed.
-    expect(await client.pubsub('NUMSUB', 'kw:deleted')).toEqual(['kw:deleted', 0]);
+    expect(await client.pubsub('NUMSUB', 'kw:notices')).toEqual(['kw:notices', 0]);
     unwatchOther();
     await sleep(100);
     expect(((await client.client('LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line))).toEqual([]);

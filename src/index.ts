@@ -36,5 +36,6 @@ export type {
   TokenStore,
   StoreLock,
   StoredEntry,
+  StoreNotice,
   TelemetryOptions,
 } from './types';

@@ -1,6 +1,7 @@
 // The manager's side of the token store: every call bounded by a timeout, a failing store turned
 // into an outage (one `error` event, each process on its own token meanwhile), and the single
 // flight across everyone who shares the store.
+import { Arrivals } from './arrivals';
 import { noop, sleep, unrefInterval, unrefTimer } from './clock';
 import { TokenError } from '../errors';
 import type { TokenLife } from './lifecycle';
@@ -14,6 +15,12 @@ export const STORE_TIMEOUT_MS = 1_000;
 const PROBE_DOWN_MS = 1_000;
 const FIRST_POLL_MS = 25;
 const MAX_POLL_MS = 250;
+/**
+ * Waiting for the lock holder's token while watching the store: a read this often all the same,
+ * for a notice that is lost (no SUBSCRIBE in the ACL, a reconnecting subscriber) and for a holder
+ * that died (its lease runs out unannounced).
+ */
+const HEARD_POLL_MS = 500;
 
 /**
  * A manager acts on another replica's notice that the shared token is gone at most this often: a
@@ -50,6 +57,8 @@ export class Fleet {
   #lastNotice = -Infinity;
   /** The tag of a token dropped on a notice: the next claim takes it back if the store still holds it. */
   #doubted: string | undefined;
+  /** Tokens heard arriving in the store, and whoever waits for the next. */
+  readonly #arrivals = new Arrivals();
 
   constructor(
     store: TokenStore,
@@ -115,6 +124,7 @@ export class Fleet {
     const worth = doubted === undefined ? fresh : (shared: SharedToken) => fresh(shared) || this.#keys.tagFor(shared.token.accessToken) === doubted;
     const giveUpAt = this.#clock.monotonic() + patienceMs;
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+      const heard = this.#arrivals.count;
       const shared = await this.#read();
       if (shared !== undefined && worth(shared)) return { shared };
       if (this.#store.lock === undefined || this.#down) return { lock: undefined };
@@ -137,7 +147,10 @@ export class Fleet {
       }
       const left = giveUpAt - this.#clock.monotonic();
       if (left <= 0) return { lock: undefined };
-      await sleep(Math.min(delay, left), signal);
+      // Watching the store, the holder's token is heard as it arrives (or a store write since this
+      // turn began ends the wait at once); the poll is then only the fallback for a lost notice.
+      if (this.#hearing) await this.#arrivals.after(heard, Math.min(HEARD_POLL_MS, left), signal);
+      else await sleep(Math.min(delay, left), signal);
     }
   }
 
@@ -174,14 +187,19 @@ export class Fleet {
     this.#unwatch = undefined;
   }
 
-  /** Hear other replicas' tagged deletes (from the first refresh on, until dispose). */
+  /** Hear other replicas' tokens arrive and their tagged deletes (from the first refresh on, until dispose). */
   #watch(): void {
     if (this.#unwatch !== undefined || this.#disposed || this.#life === undefined || !this.shared || this.#store.watch === undefined) return;
     try {
-      this.#unwatch = this.#store.watch(this.#keys.key, (tag) => this.#noticed(tag));
+      this.#unwatch = this.#store.watch(this.#keys.key, (notice) => (notice.kind === 'set' ? this.#arrivals.heard() : this.#noticed(notice.tag)));
     } catch {
       this.#unwatch = noop; // a store that cannot watch: each replica learns from its own 401
     }
+  }
+
+  /** Whether the store tells us of new tokens. */
+  get #hearing(): boolean {
+    return this.#unwatch !== undefined && this.#unwatch !== noop;
   }
 
   /**

@@ -1,7 +1,7 @@
 // The in-memory token store, and what every store's lock shares: a lease renewed while it is held.
 import { unrefInterval } from './clock';
 import { keyring } from './seal';
-import type { StoreLock, StoredEntry, TokenProvider, TokenStore } from '../types';
+import type { StoreLock, StoreNotice, StoredEntry, TokenProvider, TokenStore } from '../types';
 
 /**
  * The key under which a store keeps `provider`'s token: a keyed hash of its identity under its
@@ -32,7 +32,11 @@ export interface MemoryStoreOptions {
 export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
   const entries = new Map<string, { entry: StoredEntry; until: number }>();
   const locks = new Map<string, { until: number }>();
-  const watchers = new Map<string, Set<(tag: string) => void>>();
+  const watchers = new Map<string, Set<(notice: StoreNotice) => void>>();
+  // Told after the change, and never inside the caller's call, as a Redis subscriber would be.
+  const tell = (key: string, notice: StoreNotice) => {
+    for (const watcher of [...(watchers.get(key) ?? [])]) queueMicrotask(() => attempt(() => watcher(notice)));
+  };
   const live = (key: string) => {
     const held = entries.get(key);
     if (held !== undefined && Date.now() >= held.until) {
@@ -49,17 +53,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
     },
     async set(key, entry, ttlMs) {
       entries.set(key, { entry: { tag: entry.tag, sealed: entry.sealed }, until: Date.now() + Math.max(0, ttlMs) });
+      tell(key, { kind: 'set', tag: entry.tag });
     },
     async delete(key, tag) {
       if (tag === undefined || live(key)?.entry.tag === tag) entries.delete(key);
-      // Told after the delete, and never inside the caller's call, as a Redis subscriber would be.
-      if (tag !== undefined) for (const deleted of [...(watchers.get(key) ?? [])]) queueMicrotask(() => attempt(() => deleted(tag)));
+      if (tag !== undefined) tell(key, { kind: 'deleted', tag });
     },
-    watch(key, deleted) {
+    watch(key, watcher) {
       const listeners = watchers.get(key) ?? new Set();
-      watchers.set(key, listeners.add(deleted));
+      watchers.set(key, listeners.add(watcher));
       return () => {
-        listeners.delete(deleted);
+        listeners.delete(watcher);
         if (listeners.size === 0 && watchers.get(key) === listeners) watchers.delete(key);
       };
     },

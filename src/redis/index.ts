@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { checkOptions } from '../utils/options-check';
 import { noop } from '../core/clock';
 import { leasedLock } from '../core/store';
-import type { StoreLock, TokenStore } from '../types';
+import type { StoreLock, StoreNotice, TokenStore } from '../types';
 import { codec, parseKey } from './codec';
 
 export interface RedisStoreOptions {
@@ -55,8 +55,8 @@ return 0`;
 const RENEW_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-/** What a notice of a deleted token can be: a tag as the codec writes it, nothing longer. */
-const TAG_FORMAT = /^[\w-]{1,64}$/;
+/** What a notice can be: a token set or deleted, and its tag as the codec writes it, nothing longer. */
+const NOTICE_FORMAT = /^(set|deleted):([\w-]{1,64})$/;
 
 const OPTIONS = ['client', 'keyPrefix', 'encryptionKey', 'lockLeaseMs'] as const;
 
@@ -75,7 +75,10 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
   const tokenKey = (name: string) => `${prefix}${name}`;
   const lockKey = (name: string) => `${prefix}${name}:lock`;
   // Pub/sub channels are no keys, but the name keeps the key's hash tag (for a sharded SPUBLISH).
-  const channel = (name: string) => `${prefix}${name}:deleted`;
+  const channel = (name: string) => `${prefix}${name}:notices`;
+  // Best effort: a user whose ACL has no PUBLISH loses only the notices (replicas then learn from
+  // their own 401, and waiters poll, as before).
+  const announce = (name: string, notice: StoreNotice) => client.publish(channel(name), `${notice.kind}:${notice.tag}`).catch(noop);
   const watchers = new Watchers(client);
 
   return {
@@ -93,22 +96,25 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
     async set(name, entry, ttlMs) {
       // The key lives exactly as long as the token.
       const ttl = Math.floor(ttlMs);
-      if (ttl > 0) await client.set(tokenKey(name), values.encode(entry, tokenKey(name)), 'PX', ttl);
+      if (ttl <= 0) return;
+      // The notice goes out after the write, so a watcher that reads the key finds the token: one
+      // connection runs the two in order (one round trip for both); a Cluster may send them to two
+      // nodes, so there it waits for the write.
+      const setting = client.set(tokenKey(name), values.encode(entry, tokenKey(name)), 'PX', ttl);
+      if (client.isCluster) await setting;
+      await Promise.all([setting, announce(name, { kind: 'set', tag: entry.tag })]);
     },
 
     async delete(name, tag) {
       if (tag === undefined) return void (await client.del(tokenKey(name)));
       const deleting = client.eval(DELETE_IF_STILL, 1, tokenKey(name), values.prefixFor(tag));
-      // The notice goes out after the delete, so a watcher that reads the key finds the token gone:
-      // one connection runs the two in order (one round trip for both); a Cluster may send them to
-      // two nodes, so there it waits for the delete. Best effort: a user whose ACL has no PUBLISH
-      // loses only the notice (the other replicas learn from their own 401, as before).
+      // As with set: the notice after the delete, so a watcher that reads the key finds it gone.
       if (client.isCluster) await deleting;
-      await Promise.all([deleting, client.publish(channel(name), tag).catch(noop)]);
+      await Promise.all([deleting, announce(name, { kind: 'deleted', tag })]);
     },
 
-    watch(name, deleted) {
-      return watchers.add(channel(name), deleted);
+    watch(name, notice) {
+      return watchers.add(channel(name), notice);
     },
 
     async lock(name): Promise<StoreLock | undefined> {
@@ -132,14 +138,14 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
  */
 class Watchers {
   readonly #client: Redis | Cluster;
-  readonly #byChannel = new Map<string, Set<(tag: string) => void>>();
+  readonly #byChannel = new Map<string, Set<(notice: StoreNotice) => void>>();
   #subscriber: Redis | Cluster | undefined;
 
   constructor(client: Redis | Cluster) {
     this.#client = client;
   }
 
-  add(channel: string, deleted: (tag: string) => void): () => void {
+  add(channel: string, notice: (notice: StoreNotice) => void): () => void {
     const subscriber = (this.#subscriber ??= this.#open());
     let listeners = this.#byChannel.get(channel);
     if (listeners === undefined) {
@@ -147,7 +153,7 @@ class Watchers {
       this.#byChannel.set(channel, listeners);
       subscriber.subscribe(channel).catch(noop);
     }
-    const mine = (tag: string) => deleted(tag);
+    const mine = (told: StoreNotice) => notice(told);
     listeners.add(mine);
     return () => {
       if (!listeners.delete(mine) || listeners.size > 0) return;
@@ -163,10 +169,12 @@ class Watchers {
     // Its failures are the main client's too, and reported through it: this one only reconnects.
     subscriber.on('error', noop);
     subscriber.on('message', (channel: string, message: unknown) => {
-      if (typeof message !== 'string' || !TAG_FORMAT.test(message)) return;
-      for (const deleted of [...(this.#byChannel.get(channel) ?? [])]) {
+      const parsed = typeof message === 'string' ? NOTICE_FORMAT.exec(message) : null;
+      if (parsed === null) return;
+      const notice: StoreNotice = { kind: parsed[1] as StoreNotice['kind'], tag: parsed[2]! };
+      for (const listener of [...(this.#byChannel.get(channel) ?? [])]) {
         try {
-          deleted(message);
+          listener(notice);
         } catch {
           // one watcher's failure is not the others'
         }

@@ -38,11 +38,20 @@ export interface TokenStore {
    */
   lock?(key: string): Promise<StoreLock | undefined>;
   /**
-   * Call `deleted(tag)` whenever anyone sharing the store, in any process, calls `delete(key, tag)`, until the returned function is called.
-   * Optional: with it, the first replica whose shared token the API refuses tells the others, and they switch before they send it (one
-   * 401 for a fleet, not one per replica). Only the tag travels. A notice only makes a manager whose token has that tag read the store.
+   * Call `notice` whenever anyone sharing the store, in any process, sets `key` or deletes it by
+   * tag, until the returned function is called. Optional: with it, the first replica whose shared
+   * token the API refuses tells the others, who switch before they send it (one 401 for a fleet,
+   * not one per replica), and replicas waiting for the lock holder's token hear it arrive instead
+   * of polling. Only the tag travels; a notice only ever makes a manager read the store.
    */
-  watch?(key: string, deleted: (tag: string) => void): () => void;
+  watch?(key: string, notice: (notice: StoreNotice) => void): () => void;
+}
+
+/** What a store tells its watchers about a key: a token put there, or one deleted by its tag. */
+export interface StoreNotice {
+  readonly kind: 'set' | 'deleted';
+  /** The entry's tag (`StoredEntry.tag`, a keyed hash of the token): never the token. */
+  readonly tag: string;
 }
 
 /** A held refresh lock. */
