@@ -38,6 +38,8 @@ export interface FleetRow {
   readonly redisProcessedPerSecond: number;
   /** The API's 401s for one server-side revocation of the shared token. */
   readonly unauthorizedPerRevocation: number;
+  /** Of those, the ones whose request left after the first 401 had come back (the rest were in flight then). */
+  readonly unauthorizedSentAfterFirst: number;
   /** Token calls the revocation cost. */
   readonly tokenCallsPerRevocation: number;
   /** Heap per manager with its attached instance and its Redis connection, KiB. */
@@ -45,6 +47,28 @@ export interface FleetRow {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A 401 an instance got: when its request left, and when the answer came. */
+interface Refusal {
+  readonly sentAt: number;
+  readonly answeredAt: number;
+}
+const SENT_AT = Symbol('sentAt');
+
+/** Interceptors of the bench's own, installed before the manager's: they see each request leave and each 401 before its replay. */
+function timeRefusals(api: AxiosInstance, refusals: Refusal[]): void {
+  api.interceptors.request.use((config) => Object.assign(config, { [SENT_AT]: performance.now() }), undefined, { synchronous: true });
+  api.interceptors.response.use(undefined, (error: { config?: { [SENT_AT]?: number }; response?: { status: number } }) => {
+    if (error.response?.status === 401) refusals.push({ sentAt: error.config?.[SENT_AT] ?? 0, answeredAt: performance.now() });
+    throw error;
+  });
+}
+
+/** The 401s for requests sent after the first 401 had come back: the ones a notice could have spared. */
+function afterFirst(refusals: readonly Refusal[]): number {
+  const first = Math.min(...refusals.map((r) => r.answeredAt));
+  return refusals.filter((r) => r.sentAt > first).length;
+}
 
 /** The heap after a full collection (gc made callable for this process only). */
 function heapAfterGc(): number {
@@ -89,6 +113,7 @@ async function fleetOf(size: number, options: FleetFigureOptions): Promise<Fleet
   let requests = 0;
   let failed = 0;
   let sending = true;
+  const refusals: Refusal[] = [];
   try {
     const heapBefore = heapAfterGc();
     const instances: AxiosInstance[] = [];
@@ -103,6 +128,7 @@ async function fleetOf(size: number, options: FleetFigureOptions): Promise<Fleet
       });
       managers.push(tokens);
       const api = axios.create();
+      timeRefusals(api, refusals);
       tokens.attach(api);
       instances.push(api);
     }
@@ -150,6 +176,7 @@ async function fleetOf(size: number, options: FleetFigureOptions): Promise<Fleet
       // The second INFO is one more command than the first saw.
       redisProcessedPerSecond: (processed1 - processed0 - 1) / (steadyMs / 1000),
       unauthorizedPerRevocation: sim.stats.api401 - unauthorized0,
+      unauthorizedSentAfterFirst: afterFirst(refusals),
       tokenCallsPerRevocation: sim.stats.tokenCalls - calls1,
       heapPerManagerKiB,
     };
