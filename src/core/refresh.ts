@@ -52,7 +52,7 @@ export async function runRefresh(r: Refresher, reason: RefreshReason): Promise<H
     // The fleet's store is down: a background refresh keeps the token it has while that lasts,
     // instead of every replica fetching its own. The timer then closes in on the token (see
     // nextRefresh), and the probe ends the outage within a second of the store's answer.
-    const kept = reason === 'scheduled' && r.fleet.down ? r.life.keepable() : undefined;
+    const kept = reason === 'scheduled' && claim.lock === undefined && r.fleet.down ? r.life.keepable() : undefined;
     if (kept !== undefined) return adopt(r, kept.token, reason);
     try {
       const attempt = (n: number) =>
