@@ -30,11 +30,13 @@ const FULL = {
   fetch: { rounds: 21, requestsPerRound: 1_500, concurrency: 1, microTimeMs: 1_000 },
   // 20 s tokens (refreshed at half-life) from a 200 ms token endpoint, 3 lifetimes of a request every 2 s from each manager.
   fleet: {
-    sizes: [1, 100, 1000],
+    sizes: [1, 20, 100, 1000],
     lifetimeSeconds: 20,
     lifetimes: 3,
     requestEveryMs: 2_000,
     afterRevocationMs: 3_000,
+    revocations: 3,
+    revocationEveryMs: 31_000,
     tokenLatencyMs: 200,
   } as FleetFigureOptions,
   // 500 children at once under CrowdStrike's 300 token calls a minute per IP, then a day of one
@@ -50,7 +52,15 @@ const SMOKE = {
   slow: { seconds: 5, intervalMs: 100, lifetimeSeconds: 4, tokenLatencyMs: 500 } as SlowOptions,
   dpop: { timeMs: 50, iterations: 8 },
   fetch: { rounds: 3, requestsPerRound: 90, concurrency: 1, microTimeMs: 50 },
-  fleet: { sizes: [1, 10], lifetimeSeconds: 4, lifetimes: 2, requestEveryMs: 500, afterRevocationMs: 1_500, tokenLatencyMs: 200 } as FleetFigureOptions,
+  fleet: {
+    sizes: [1, 10],
+    lifetimeSeconds: 4,
+    lifetimes: 2,
+    requestEveryMs: 500,
+    afterRevocationMs: 1_500,
+    revocations: 1,
+    tokenLatencyMs: 200,
+  } as FleetFigureOptions,
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
   // proportion (300 and 250 for 500), so start-up still takes the budget's second minute.
   mssp: { children: 40, hours: 1, requestEverySeconds: 300, serverBudgetPerMinute: 24, poolBudgetPerMinute: 20, lifetimeSeconds: 1799 } as MsspOptions,
@@ -151,7 +161,7 @@ async function main() {
 
   let fleet: FleetRow[] | undefined;
   if (runs('fleet')) {
-    log(`figure 7: fleets of ${config.fleet.sizes.join(', ')} managers on one Redis`);
+    log(`figure 7: fleets of ${config.fleet.sizes.join(', ')} managers on one Redis, ${config.fleet.revocations} revocations each`);
     fleet = await fleetFigure(config.fleet);
   }
 

@@ -19,8 +19,12 @@ export interface FleetFigureOptions {
   readonly lifetimes: number;
   /** Each manager sends a request this often (staggered). */
   readonly requestEveryMs: number;
-  /** How long after the revocation its 401s are counted. */
+  /** How long after each revocation its 401s are counted. */
   readonly afterRevocationMs: number;
+  /** Server-side revocations per size, one after another, */
+  readonly revocations: number;
+  /** this far apart: more than the 30 s a manager waits between acting on two notices. */
+  readonly revocationEveryMs: number;
   /** The token endpoint's latency: while the lock holder waits for it, the others wait for the holder. */
   readonly tokenLatencyMs: number;
 }
@@ -36,11 +40,13 @@ export interface FleetRow {
   readonly redisCommandsPerSecond: number;
   /** Commands Redis processed per second (the commands inside scripts count too; INFO's own do not). */
   readonly redisProcessedPerSecond: number;
-  /** The API's 401s for one server-side revocation of the shared token. */
+  /** The API's 401s for one server-side revocation of the shared token: the median over the revocations. */
   readonly unauthorizedPerRevocation: number;
-  /** Of those, the ones whose request left after the first 401 had come back (the rest were in flight then). */
+  /** The most any one revocation cost. */
+  readonly unauthorizedMax: number;
+  /** Of those, the ones whose request left after the first 401 had come back (the rest were in flight then): the median. */
   readonly unauthorizedSentAfterFirst: number;
-  /** Token calls the revocation cost. */
+  /** Token calls a revocation cost: the median. */
   readonly tokenCallsPerRevocation: number;
   /** Heap per manager with its attached instance and its Redis connection, KiB. */
   readonly heapPerManagerKiB: number;
@@ -64,8 +70,15 @@ function timeRefusals(api: AxiosInstance, refusals: Refusal[]): void {
   });
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /** The 401s for requests sent after the first 401 had come back: the ones a notice could have spared. */
 function afterFirst(refusals: readonly Refusal[]): number {
+  if (refusals.length === 0) return 0;
   const first = Math.min(...refusals.map((r) => r.answeredAt));
   return refusals.filter((r) => r.sentAt > first).length;
 }
@@ -162,10 +175,16 @@ async function fleetOf(size: number, options: FleetFigureOptions): Promise<Fleet
     const processed1 = await commandsProcessed(probe);
     const steadyCalls = sim.stats.tokenCalls - calls0;
 
-    const unauthorized0 = sim.stats.api401;
-    const calls1 = sim.stats.tokenCalls;
-    sim.revokeAll();
-    await sleep(options.afterRevocationMs);
+    const spent: { unauthorized: number; afterFirst: number; calls: number }[] = [];
+    for (let n = 0; n < options.revocations; n++) {
+      if (n > 0) await sleep(options.revocationEveryMs - options.afterRevocationMs);
+      const unauthorized0 = sim.stats.api401;
+      const calls0 = sim.stats.tokenCalls;
+      refusals.length = 0;
+      sim.revokeAll();
+      await sleep(options.afterRevocationMs);
+      spent.push({ unauthorized: sim.stats.api401 - unauthorized0, afterFirst: afterFirst(refusals), calls: sim.stats.tokenCalls - calls0 });
+    }
     const row: FleetRow = {
       contender: 'tokenwarden',
       managers: size,
@@ -175,9 +194,10 @@ async function fleetOf(size: number, options: FleetFigureOptions): Promise<Fleet
       redisCommandsPerSecond: sentInSteady / (steadyMs / 1000),
       // The second INFO is one more command than the first saw.
       redisProcessedPerSecond: (processed1 - processed0 - 1) / (steadyMs / 1000),
-      unauthorizedPerRevocation: sim.stats.api401 - unauthorized0,
-      unauthorizedSentAfterFirst: afterFirst(refusals),
-      tokenCallsPerRevocation: sim.stats.tokenCalls - calls1,
+      unauthorizedPerRevocation: median(spent.map((s) => s.unauthorized)),
+      unauthorizedMax: Math.max(...spent.map((s) => s.unauthorized)),
+      unauthorizedSentAfterFirst: median(spent.map((s) => s.afterFirst)),
+      tokenCallsPerRevocation: median(spent.map((s) => s.calls)),
       heapPerManagerKiB,
     };
     sending = false;
