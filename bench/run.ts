@@ -59,6 +59,7 @@ const SMOKE = {
     requestEveryMs: 500,
     afterRevocationMs: 1_500,
     revocations: 1,
+    revocationEveryMs: 0,
     tokenLatencyMs: 200,
   } as FleetFigureOptions,
   // The full run's shape scaled to 40 children: the server's budget and the pool's in the same
