@@ -25,6 +25,16 @@ test('readiness: the probe says 503 (starting) before the first token and 200 (r
   expect(run.stdout).toMatch(/GET \/readyz -> 503 \(starting\)\nGET \/readyz -> 200 \(ready\)/);
 });
 
+test('telemetry prints the token-call metrics and span from a real OpenTelemetry SDK, with nothing secret in them', async () => {
+  const run = await runExample('telemetry');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain('tokenwarden.token.requests {"provider":"crowdstrike","outcome":"ok"} 1');
+  expect(run.stdout).toMatch(/tokenwarden\.token\.request\.duration \{"provider":"crowdstrike","outcome":"ok"\} count 1/);
+  expect(run.stdout).toMatch(/tokenwarden\.token\.remaining \{"provider":"crowdstrike"\} \d+/);
+  expect(run.stdout).toMatch(/span tokenwarden\.token_request \{"provider":"crowdstrike","attempt":1/);
+  expect(run.stdout).not.toMatch(/secret|Bearer/i);
+}, 45_000);
+
 test('mssp lists the children with the parent token, calls the API once per child with its own token, and revokes them all', async () => {
   const run = await runExample('mssp');
   expect(run.stderr).toBe('');

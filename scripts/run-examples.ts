@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorStats } from '../src/testing';
 
-export const EXAMPLES = ['crowdstrike', 'onelogin', 'generic', 'several-instances', 'graceful-shutdown', 'readiness', 'mssp', 'fetch'] as const;
+export const EXAMPLES = ['crowdstrike', 'onelogin', 'generic', 'several-instances', 'graceful-shutdown', 'readiness', 'mssp', 'fetch', 'telemetry'] as const;
 /** The MSSP example's children, as the simulator's Flight Control parent has them. */
 export const MSSP_CHILDREN = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', '1a1b2c3d4e5f60718293a4b5c6d7e8f9', '2a1b2c3d4e5f60718293a4b5c6d7e8f9'];
 export type ExampleName = (typeof EXAMPLES)[number];
