@@ -3,7 +3,7 @@
 // own Redis connection as a replica would have, a slow token endpoint, a real Redis; each client's
 // commands counted as it sends them (its subscriber connection apart).
 import Redis from 'ioredis';
-import { TokenManager, type TokenStore } from '../src';
+import { TokenManager, storeKey, type TokenStore } from '../src';
 import { redisStore } from '../src/redis';
 import { startSimulator, type Simulator } from '../src/testing';
 import { FAST_RETRY, cleanup, providerFor, track } from './helpers/setup';
@@ -92,5 +92,25 @@ describeWithRedis('waiting for the lock holder', () => {
     // The holder's token at about 400 ms; the waiters, unhearing, read again at 500 ms.
     const sorted = [...gotAt].sort((a, b) => a - b);
     expect(sorted[K - 1]! - sorted[0]!).toBeLessThan(600);
+  });
+
+  test('a flood of forged set notices: a waiter reads at most once per 25 ms, not once per notice', async () => {
+    const flooder = redis.client();
+    let flooding = true;
+    let sent = 0;
+    const flood = (async () => {
+      const key = `${storeKey(providerFor(sim))}:notices`;
+      while (flooding) {
+        await flooder.publish(key, 'set:AAAAAAAAAAAAAAAAAAAAAA');
+        sent++;
+      }
+    })();
+    const { commands } = await coldStart(sim, redis.port, (client) => redisStore({ client }));
+    flooding = false;
+    await flood;
+    expect(sent).toBeGreaterThan(500); // thousands of notices while the holder's 400 ms call ran
+    const waiters = [...commands].sort((a, b) => a - b).slice(0, K - 1);
+    // A read and a lock attempt per 25 ms through 400 ms: about 32, far from one per notice.
+    for (const count of waiters) expect(count).toBeLessThanOrEqual(40);
   });
 });

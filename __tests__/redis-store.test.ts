@@ -1,7 +1,7 @@
 // tokenwarden/redis against a real redis-server: values, TTLs, compare-and-delete, the lock and its
 // lease, encryption at rest, and two managers in one process sharing one token through it.
 import { randomBytes } from 'node:crypto';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { TokenManager, TokenError, storeKey, type AccessToken, type StoredEntry } from '../src';
 import { redisStore } from '../src/redis';
 import { keyring } from '../src/core/seal';
@@ -59,20 +59,32 @@ describeWithRedis('tokenwarden/redis', () => {
     await sleep(100); // subscribed
     await writer.set('kw', entry('tag-w', 'sealed-w'), 60_000);
     await writer.delete('kw', 'tag-w');
-    await writer.delete('kw', 'tag-gone'); // told even when that token was no longer there
+    await writer.delete('kw', 'tag-gone'); // that token is not there (any more): nothing deleted, no notice
     await writer.delete('kw'); // an untagged delete names no token: no notice
     await sleep(100);
-    expect(heard).toEqual(['set tag-w', 'deleted tag-w', 'deleted tag-gone']);
+    expect(heard).toEqual(['set tag-w', 'deleted tag-w']);
     expect(other).toEqual([]);
     unwatch();
     await writer.delete('kw', 'tag-late');
     await sleep(100);
-    expect(heard).toEqual(['set tag-w', 'deleted tag-w', 'deleted tag-gone']);
+    expect(heard).toEqual(['set tag-w', 'deleted tag-w']);
     // The last watcher gone, the subscriber connection is closed.
     expect(await client.pubsub('NUMSUB', 'kw:notices')).toEqual(['kw:notices', 0]);
     unwatchOther();
     await sleep(100);
     expect(((await client.client('LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line))).toEqual([]);
+  });
+
+  test('an app that quits its client without disposing: the subscriber we opened goes with it', async () => {
+    const own = new Redis({ port: redis.port, host: '127.0.0.1' }); // the app's own: quit by the app, not by the test's cleanup
+    const store = redisStore({ client: own });
+    store.watch!('kq', () => undefined);
+    await sleep(100);
+    const subscribers = async () => ((await client.client('LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line));
+    expect(await subscribers()).toHaveLength(1);
+    await own.quit();
+    await sleep(100);
+    expect(await subscribers()).toEqual([]);
   });
 
   test('the lock: one holder at a time, released only by its holder, gone with a dead holder after the lease', async () => {

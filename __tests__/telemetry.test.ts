@@ -195,6 +195,17 @@ describe('the option', () => {
     expect(tokens.status().tokenCalls).toBe(1);
   });
 
+  test('providers that throw are the app’s trouble, not the token’s: the token arrives all the same', async () => {
+    const sim = await simulator({ dialect: 'oauth2' });
+    const throwing = () => {
+      throw new Error('exporter down');
+    };
+    const tokens = managerOf(sim, { tracerProvider: { getTracer: () => ({ startSpan: throwing }) }, meterProvider: otel().options.meterProvider });
+    expect(typeof (await tokens.getToken())).toBe('string');
+    expect(sim.stats.tokenCalls).toBe(1);
+    expect(tokens.status()).toMatchObject({ state: 'ready', consecutiveFailures: 0 });
+  });
+
   test('telemetry that is not true, false or providers is a ConfigError naming the option', async () => {
     const sim = await simulator({ dialect: 'oauth2' });
     const made = () => new TokenManager({ provider: providerFor(sim), telemetry: 'yes' as unknown as boolean });

@@ -163,8 +163,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements As
     forRequest: () => this.#forRequest(),
     wait: (signal) => this.#wait(signal),
     unauthorized: (gen, signal, replay) => {
-      if (replay) this.#telemetry.replayed();
-      return this.#replayAfterUnauthorized(gen, signal);
+      const fresh = this.#replayAfterUnauthorized(gen, signal);
+      if (replay) fresh.then(() => this.#telemetry.replayed(), noop);
+      return fresh;
     },
     accepted: (gen) => {
       if (gen === this.#life.gen) this.#refresher.pacer.tokenAccepted();

@@ -118,13 +118,15 @@ export class Fleet {
    */
   async claim(fresh: (shared: SharedToken) => boolean, signal: AbortSignal, patienceMs: number): Promise<Claim> {
     this.#watch();
-    const doubted = this.#doubted;
+    // Only while the token dropped on the notice is still the one retired (no other came since).
+    const doubted = this.#doubted !== undefined && this.#retiredTag() === this.#doubted ? this.#doubted : undefined;
     this.#doubted = undefined;
     // A token dropped on a notice that the store contradicts is ours again (the same token: no 'refresh' event).
     const worth = doubted === undefined ? fresh : (shared: SharedToken) => fresh(shared) || this.#keys.tagFor(shared.token.accessToken) === doubted;
     const giveUpAt = this.#clock.monotonic() + patienceMs;
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const heard = this.#arrivals.count;
+      const readAt = this.#clock.monotonic();
       const shared = await this.#read();
       if (shared !== undefined && worth(shared)) return { shared };
       if (this.#store.lock === undefined || this.#down) return { lock: undefined };
@@ -149,8 +151,12 @@ export class Fleet {
       if (left <= 0) return { lock: undefined };
       // Watching the store, the holder's token is heard as it arrives (or a store write since this
       // turn began ends the wait at once); the poll is then only the fallback for a lost notice.
-      if (this.#hearing) await this.#arrivals.after(heard, Math.min(HEARD_POLL_MS, left), signal);
-      else await sleep(Math.min(delay, left), signal);
+      if (!this.#hearing) await sleep(Math.min(delay, left), signal);
+      else if (await this.#arrivals.after(heard, Math.min(HEARD_POLL_MS, left), signal)) {
+        // Woken by a notice: one read per FIRST_POLL_MS at most, however many notices come (anyone
+        // who can publish to the Redis can send them); the holder's real one is rarely that quick.
+        await sleep(Math.min(readAt + FIRST_POLL_MS - this.#clock.monotonic(), left), signal);
+      }
     }
   }
 
@@ -197,6 +203,12 @@ export class Fleet {
     }
   }
 
+  /** The tag of the token the API (or a notice) retired, if it is still the last one retired. */
+  #retiredTag(): string | undefined {
+    const retired = this.#life?.value.retired;
+    return retired === undefined ? undefined : this.#keys.tagFor(retired.held.token.accessToken);
+  }
+
   /** Whether the store tells us of new tokens. */
   get #hearing(): boolean {
     return this.#unwatch !== undefined && this.#unwatch !== noop;
@@ -214,7 +226,8 @@ export class Fleet {
   #noticed(tag: string): void {
     const life = this.#life;
     const held = life?.held;
-    if (life === undefined || held === undefined || life.disposed || this.#disposed) return;
+    // With the store down, the token could not be taken back from it if the notice were wrong.
+    if (life === undefined || held === undefined || life.disposed || this.#disposed || this.#down) return;
     if (this.#clock.monotonic() - this.#lastNotice < PEER_NOTICE_GAP_MS || tag !== this.#keys.tagFor(held.token.accessToken)) return;
     this.#lastNotice = this.#clock.monotonic();
     this.#doubted = tag;

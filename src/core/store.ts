@@ -56,8 +56,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): TokenStore {
       tell(key, { kind: 'set', tag: entry.tag });
     },
     async delete(key, tag) {
-      if (tag === undefined || live(key)?.entry.tag === tag) entries.delete(key);
-      if (tag !== undefined) tell(key, { kind: 'deleted', tag });
+      if (tag === undefined) return void entries.delete(key);
+      // As a Redis store: told only of a real delete.
+      if (live(key)?.entry.tag === tag && entries.delete(key)) tell(key, { kind: 'deleted', tag });
     },
     watch(key, watcher) {
       const listeners = watchers.get(key) ?? new Set();

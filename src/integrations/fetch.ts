@@ -47,7 +47,8 @@ class Exchange {
   ) {
     const ownBody = init?.body !== undefined && init.body !== null;
     this.#resendable = ownBody ? sendsTwice(init.body) : true;
-    this.#signal = init?.signal ?? request?.signal ?? undefined;
+    // As fetch reads them: `signal: null` drops the Request's, `undefined` keeps it.
+    this.#signal = init?.signal === undefined ? request?.signal : (init.signal ?? undefined);
     // A Request's body can be read once: each try sends a clone and leaves the original unread.
     this.#input = request !== undefined && request.body !== null && !ownBody ? () => request.clone() : () => request ?? target;
   }

@@ -107,10 +107,9 @@ export function redisStore(options: RedisStoreOptions): TokenStore & { readonly 
 
     async delete(name, tag) {
       if (tag === undefined) return void (await client.del(tokenKey(name)));
-      const deleting = client.eval(DELETE_IF_STILL, 1, tokenKey(name), values.prefixFor(tag));
-      // As with set: the notice after the delete, so a watcher that reads the key finds it gone.
-      if (client.isCluster) await deleting;
-      await Promise.all([deleting, announce(name, { kind: 'deleted', tag })]);
+      // Told only of a real delete, and after it, so a watcher that reads the key finds it gone; a
+      // replica whose 401 came after the token was already deleted (and announced) tells no one.
+      if ((await client.eval(DELETE_IF_STILL, 1, tokenKey(name), values.prefixFor(tag))) === 1) await announce(name, { kind: 'deleted', tag });
     },
 
     watch(name, notice) {
@@ -168,6 +167,13 @@ class Watchers {
     const subscriber = this.#client.duplicate();
     // Its failures are the main client's too, and reported through it: this one only reconnects.
     subscriber.on('error', noop);
+    // An app that quits its client without disposing its managers must not be kept alive by ours.
+    this.#client.once('end', () => {
+      if (this.#subscriber !== subscriber) return;
+      subscriber.disconnect();
+      this.#subscriber = undefined;
+      this.#byChannel.clear();
+    });
     subscriber.on('message', (channel: string, message: unknown) => {
       const parsed = typeof message === 'string' ? NOTICE_FORMAT.exec(message) : null;
       if (parsed === null) return;

@@ -49,7 +49,7 @@ export function telemetryFor(option: boolean | TelemetryOptions | undefined, pro
   const replays = meter.createCounter(METRICS.replays, { description: 'API requests sent again after a 401 for the token' });
   const reading = { provider, remainingMs };
   readingsOf(meter).add(reading);
-  return {
+  return contained({
     tokenCall(reason, attempt) {
       const started = performance.now();
       // A refresh someone waits for runs in their context: its span is a child of their request. A
@@ -68,6 +68,27 @@ export function telemetryFor(option: boolean | TelemetryOptions | undefined, pro
     },
     replayed: () => replays.add(1, attributes),
     dispose: () => readingsOf(meter).delete(reading),
+  });
+}
+
+/**
+ * The app's providers are the app's code: what they throw stays out of the token calls (a meter
+ * that throws must not turn a token that arrived into a failed refresh).
+ */
+function contained(telemetry: Telemetry): Telemetry {
+  const quietly =
+    <A extends unknown[], R>(run: (...args: A) => R, otherwise: R) =>
+    (...args: A): R => {
+      try {
+        return run(...args);
+      } catch {
+        return otherwise;
+      }
+    };
+  return {
+    tokenCall: (reason, attempt) => quietly(quietly((r: RefreshReason, n: number) => telemetry.tokenCall(r, n), noop)(reason, attempt), undefined),
+    replayed: quietly(() => telemetry.replayed(), undefined),
+    dispose: quietly(() => telemetry.dispose(), undefined),
   };
 }
 
