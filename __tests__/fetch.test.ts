@@ -1,12 +1,11 @@
 // tokens.fetch against the simulator and real servers on loopback, with Node's own fetch: where the
 // bearer goes, relative URLs, one refresh and one replay after a 401, bodies that cannot be sent
 // twice, aborts, failures, dispose, DPoP, and ky and ofetch on top of it.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { ConfigError, TokenError, TokenManager, type FetchLike } from '../src';
 import type { Simulator } from '../src/testing';
 import { managerOf } from './helpers/oidc/clients';
-import { FAST_RETRY, cleanup, echoServer, providerFor, settle, track } from './helpers/setup';
+import { FAST_RETRY, cleanup, echoServer, providerFor, serve, settle, track } from './helpers/setup';
 import { startSimulator } from '../src/testing';
 
 afterEach(cleanup);
@@ -22,7 +21,7 @@ interface Seen {
 /** A resource server on its own origin that accepts only the simulator's live tokens, and echoes what it got. */
 async function resourceServer(sim: Simulator): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
+  const url = await serve((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -34,15 +33,7 @@ async function resourceServer(sim: Simulator): Promise<{ url: string; seen: Seen
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ body }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  track(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url, seen };
 }
 
 /** A manager of `sim`'s credentials whose bearer may also go to `origins`. */
@@ -95,10 +86,7 @@ describe('tokens.fetch: where the bearer goes', () => {
   test('a redirect to another origin does not take the bearer along', async () => {
     const stranger = await echoServer();
     const sim = await simulator();
-    const redirecting = createServer((_req, res) => res.writeHead(302, { Location: `${stranger.url}/landed` }).end());
-    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    track(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
-    const from = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    const from = await serve((_req, res) => res.writeHead(302, { Location: `${stranger.url}/landed` }).end());
     const tokens = managerFor(sim, { allowedOrigins: [from] });
     expect((await tokens.fetch(`${from}/start`)).status).toBe(200);
     expect(stranger.seen).toEqual([{ path: '/landed', authorization: undefined }]);
@@ -160,13 +148,10 @@ describe('tokens.fetch: a 401 for our token', () => {
   test('a replay refused again goes back as it is: two sends, one refresh, no loop', async () => {
     const sim = await simulator();
     let sends = 0;
-    const refusing = createServer((_req, res) => {
+    const url = await serve((_req, res) => {
       sends++;
       res.writeHead(401).end('{"message":"no"}');
     });
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    track(() => new Promise<void>((resolve) => refusing.close(() => resolve())));
-    const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
     const tokens = managerFor(sim, { allowedOrigins: [url] });
     const response = await tokens.fetch(`${url}/x`);
     expect(response.status).toBe(401);

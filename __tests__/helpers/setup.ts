@@ -58,14 +58,9 @@ export async function rig(
   return { sim: server, tokens, api, events };
 }
 
-/** A server that answers 200 and remembers the Authorization header of each request. */
-export async function echoServer(): Promise<{ url: string; seen: { path: string; authorization: string | undefined }[] }> {
-  const seen: { path: string; authorization: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    const headers: IncomingHttpHeaders = req.headers;
-    seen.push({ path: req.url ?? '', authorization: headers.authorization });
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-  });
+/** A server of the test's own on a loopback port, closed (its connections too) by cleanup(): its URL. */
+export async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   open.push(
     () =>
@@ -74,7 +69,18 @@ export async function echoServer(): Promise<{ url: string; seen: { path: string;
         server.closeAllConnections();
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A server that answers 200 and remembers the Authorization header of each request. */
+export async function echoServer(): Promise<{ url: string; seen: { path: string; authorization: string | undefined }[] }> {
+  const seen: { path: string; authorization: string | undefined }[] = [];
+  const url = await serve((req, res) => {
+    const headers: IncomingHttpHeaders = req.headers;
+    seen.push({ path: req.url ?? '', authorization: headers.authorization });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+  });
+  return { url, seen };
 }
 
 export function track<T extends () => Promise<void>>(close: T): void {
