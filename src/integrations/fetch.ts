@@ -60,7 +60,8 @@ class Exchange {
   async run(held: HeldToken): Promise<Response> {
     const { source } = this;
     const [response, nonce] = await this.#attempt(held);
-    if (response.status !== 401) source.accepted(held.gen);
+    // A success says the API took the token (as axios's success path does); a 5xx says nothing of it.
+    if (response.ok) source.accepted(held.gen);
     if (nonce || response.status !== 401) return response;
     if (!this.#resendable) {
       // The refused token is replaced all the same, so the caller's next request carries its successor.
@@ -70,7 +71,7 @@ class Exchange {
     discard(response);
     const fresh = await waited(source.unauthorized(held.gen, this.#signal, true), this.#signal);
     const [replayed] = await this.#attempt(fresh);
-    if (replayed.status !== 401) source.accepted(fresh.gen);
+    if (replayed.ok) source.accepted(fresh.gen);
     return replayed;
   }
 
