@@ -78,6 +78,9 @@ describeWithRedis('tokenwarden/redis', () => {
   test('an app that quits its client without disposing: the subscriber we opened goes with it', async () => {
     const own = new Redis({ port: redis.port, host: '127.0.0.1' }); // the app's own: quit by the app, not by the test's cleanup
     const store = redisStore({ client: own });
+    const ends = own.listenerCount('end');
+    for (let i = 0; i < 15; i++) store.watch!('kq-cycle', () => undefined)(); // pool children that come and go
+    expect(own.listenerCount('end')).toBe(ends); // nothing piles up on the app's client
     store.watch!('kq', () => undefined);
     await sleep(100);
     const subscribers = async () => ((await client.client('LIST')) as string).split('\n').filter((line) => / sub=[1-9]/.test(line));

@@ -158,22 +158,26 @@ class Watchers {
       if (!listeners.delete(mine) || listeners.size > 0) return;
       this.#byChannel.delete(channel);
       if (this.#byChannel.size > 0) return void this.#subscriber?.unsubscribe(channel).catch(noop);
-      this.#subscriber?.disconnect();
-      this.#subscriber = undefined;
+      this.#close();
     };
   }
+
+  /** The subscriber goes, and so does our listener on the app's client (no listener piles up there). */
+  #close(): void {
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
+    this.#byChannel.clear();
+    this.#client.off('end', this.#ended);
+  }
+
+  /** An app that quits its client without disposing its managers must not be kept alive by ours. */
+  readonly #ended = () => this.#close();
 
   #open(): Redis | Cluster {
     const subscriber = this.#client.duplicate();
     // Its failures are the main client's too, and reported through it: this one only reconnects.
     subscriber.on('error', noop);
-    // An app that quits its client without disposing its managers must not be kept alive by ours.
-    this.#client.once('end', () => {
-      if (this.#subscriber !== subscriber) return;
-      subscriber.disconnect();
-      this.#subscriber = undefined;
-      this.#byChannel.clear();
-    });
+    this.#client.once('end', this.#ended);
     subscriber.on('message', (channel: string, message: unknown) => {
       const parsed = typeof message === 'string' ? NOTICE_FORMAT.exec(message) : null;
       if (parsed === null) return;
