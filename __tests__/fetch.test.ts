@@ -2,7 +2,7 @@
 // bearer goes, relative URLs, one refresh and one replay after a 401, bodies that cannot be sent
 // twice, aborts, failures, dispose, DPoP, and ky and ofetch on top of it.
 import type { IncomingMessage } from 'node:http';
-import { ConfigError, TokenError, TokenManager, type FetchLike } from '../src';
+import { ConfigError, TokenError, TokenManager, clientCredentials, type FetchLike } from '../src';
 import type { Simulator } from '../src/testing';
 import { managerOf } from './helpers/oidc/clients';
 import { FAST_RETRY, cleanup, echoServer, providerFor, serve, settle, track } from './helpers/setup';
@@ -227,6 +227,37 @@ describe('tokens.fetch: DPoP, ky and ofetch', () => {
       ['POST', 'ok', true],
     ]);
     expect(sim.stats.tokenCalls).toBe(2); // the token call and its nonce retry; no new token for an API nonce
+  });
+
+  test('with DPoP, redirects are followed hop by hop: a proof for each allowed hop, neither token nor proof elsewhere', async () => {
+    const sim = await simulator({ dialect: 'oauth2', dpop: true });
+    const landed: { authorization?: string; dpop?: string; method?: string }[] = [];
+    const stranger = await serve((req, res) => {
+      landed.push({ authorization: req.headers.authorization, dpop: req.headers['dpop'] as string | undefined, method: req.method });
+      res.writeHead(200).end('{}');
+    });
+    const redirector = await serve((req, res) => {
+      const to = req.url === '/to-api' ? `${sim.url}/v1/things` : `${stranger}/landed`;
+      res.writeHead(req.url === '/see-other' ? 303 : req.url === '/to-api' ? 307 : 302, { Location: to }).end();
+    });
+    const tokens = new TokenManager({
+      provider: clientCredentials({ tokenUrl: sim.tokenUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, baseUrl: sim.url, dpop: true }),
+      retry: FAST_RETRY,
+      allowedOrigins: [redirector],
+    });
+    track(() => tokens.dispose({ revoke: false }));
+
+    const toApi = await tokens.fetch(`${redirector}/to-api`, { method: 'PUT', body: 'kept' });
+    expect(toApi.status).toBe(200);
+    const proofs = sim.stats.dpopProofs.filter((proof) => proof.endpoint === 'api');
+    expect(proofs.map((proof) => [proof.htm, proof.htu, proof.verdict])).toEqual([['PUT', `${sim.url}/v1/things`, 'ok']]); // its own proof, for its own URL
+
+    expect((await tokens.fetch(`${redirector}/elsewhere`)).status).toBe(200);
+    expect((await tokens.fetch(`${redirector}/see-other`, { method: 'POST', body: 'dropped' })).status).toBe(200);
+    expect(landed).toEqual([
+      { authorization: undefined, dpop: undefined, method: 'GET' },
+      { authorization: undefined, dpop: undefined, method: 'GET' },
+    ]);
   });
 
   test("as ky's fetch: prefixUrl, json, and a revoked token replayed", async () => {

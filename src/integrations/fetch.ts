@@ -4,12 +4,16 @@
 import { noop } from '../core/clock';
 import { ConfigError } from '../errors';
 import { joinUrl } from '../utils/origin';
-import { Destinations, type Origins } from './destination';
+import { Destinations, type Destination, type Origins } from './destination';
 import type { AbortSignalLike, BearerSource, HeldToken } from './source';
 import type { FetchLike } from '../types';
 
 /** The headers a fetch call takes: a Headers, a list of pairs, or a plain object. */
 type HeaderList = NonNullable<RequestInit['headers']>;
+
+/** The answers fetch follows, and how many of them in a row (its own limit). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
 
 /** `fetch` for one manager's token: `base()` is the fetch it sends with, looked up per request. */
 export function bearerFetch(source: BearerSource, origins: () => Origins, base: () => FetchLike): FetchLike {
@@ -25,7 +29,7 @@ export function bearerFetch(source: BearerSource, origins: () => Origins, base: 
     const given = init?.headers ?? request?.headers;
     // An Authorization header the caller set is theirs; a relative URL still goes to the API.
     if (hasAuthorization(given)) return base()(request ?? target, init);
-    const exchange = new Exchange(source, base(), request, target, init, given);
+    const exchange = new Exchange(source, base(), request, target, init, given, (next) => destinations.of(next, undefined, false, origins()));
     const held = source.forRequest();
     return held === undefined ? exchange.afterWait() : exchange.run(held);
   };
@@ -36,6 +40,7 @@ class Exchange {
   readonly #resendable: boolean;
   readonly #signal: AbortSignalLike | undefined;
   readonly #input: () => string | Request;
+  readonly #method: string;
 
   constructor(
     private readonly source: BearerSource,
@@ -44,7 +49,9 @@ class Exchange {
     private readonly target: string,
     private readonly init: RequestInit | undefined,
     private readonly given: HeaderList | undefined,
+    private readonly destination: (url: string) => Destination,
   ) {
+    this.#method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
     const ownBody = init?.body !== undefined && init.body !== null;
     this.#resendable = ownBody ? sendsTwice(init.body) : true;
     // As fetch reads them: `signal: null` drops the Request's, `undefined` keeps it.
@@ -81,22 +88,49 @@ class Exchange {
    */
   async #attempt(held: HeldToken): Promise<[Response, boolean]> {
     const first = await this.#send(held);
-    if (!answered(this.source, this.target, first)) return [first, false];
+    if (!answered(this.source, first.url || this.target, first)) return [first, false];
     if (!this.#resendable) return [first, true];
     discard(first);
     const second = await this.#send(held);
-    return [second, answered(this.source, this.target, second)];
+    return [second, answered(this.source, second.url || this.target, second)];
   }
 
   #send(held: HeldToken): Promise<Response> {
-    return this.fetch(this.#input(), { ...this.init, headers: this.#headers(held) });
+    const init = { ...this.init, headers: this.#headers(held, this.target, this.#method) };
+    // fetch follows a redirect with every header it was given but Authorization: the DPoP proof
+    // too. With a binding, redirects are followed here instead, each hop with a proof of its own,
+    // or, off the allowed origins, with neither token nor proof.
+    if (this.source.binding === undefined || (this.init?.redirect ?? this.request?.redirect ?? 'follow') !== 'follow') return this.fetch(this.#input(), init);
+    return this.fetch(this.#input(), { ...init, redirect: 'manual' }).then((response) => this.#follow(response, held, this.target, this.#method, 0));
   }
 
-  /** The caller's headers, our bearer, and what a sender-constrained token needs besides. */
-  #headers(held: HeldToken): HeaderList {
+  /** One redirect after another, as fetch takes them (RFC 9110 §15.4, the Fetch standard's limit of 20). */
+  async #follow(response: Response, held: HeldToken, from: string, method: string, hops: number): Promise<Response> {
+    const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
+    if (location === null || hops >= MAX_REDIRECTS) return response;
+    // A 303, and a 301 or 302 of a POST, go on as a GET without a body; the others keep both.
+    const toGet = response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST');
+    if (!toGet && !this.#resendable) return response; // its body is spent: the caller gets the redirect
+    discard(response);
+    const url = new URL(location, from).href;
+    const next = toGet ? 'GET' : method;
+    const headers = this.destination(url) === 'elsewhere' ? (this.given ?? {}) : this.#headers(held, url, next);
+    const body = toGet ? null : this.#resentBody();
+    const init: RequestInit = { ...this.init, method: next, headers, body, redirect: 'manual', ...(this.#signal && { signal: this.#signal as AbortSignal }) };
+    if (body instanceof ReadableStream) Object.assign(init, { duplex: 'half' });
+    return this.#follow(await this.fetch(url, init), held, url, next, hops + 1);
+  }
+
+  /** The body to send again on a redirect: the caller's own (one that can be), or a fresh copy of the Request's. */
+  #resentBody(): RequestInit['body'] {
+    if (this.init?.body !== undefined && this.init.body !== null) return this.init.body;
+    return this.request?.body ? this.request.clone().body : null;
+  }
+
+  /** The caller's headers, our bearer, and what a sender-constrained token needs besides, for a request to `url`. */
+  #headers(held: HeldToken, url: string, method: string): HeaderList {
     const { given, source } = this;
-    const method = source.binding && (this.init?.method ?? this.request?.method ?? 'GET').toUpperCase();
-    const bound = method === undefined ? undefined : source.binding!.forRequest(method, this.target, held.token);
+    const bound = source.binding?.forRequest(method, url, held.token);
     // A certificate-bound token is worthless without its certificate, and fetch takes no https.Agent.
     if (bound?.httpsAgent !== undefined && (this.init as { dispatcher?: unknown } | undefined)?.dispatcher === undefined) {
       throw new ConfigError(
