@@ -8,7 +8,7 @@ import { TokenManager, memoryStore, storeKey, type TokenStore } from '../src';
 import { redisStore } from '../src/redis';
 import { startSimulator, type Simulator } from '../src/testing';
 import { FAST_RETRY, axios, cleanup, providerFor, record, sleep, track, type Recorded } from './helpers/setup';
-import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
+import { describeWithRedis, useRedis, type RedisServer } from './helpers/redis';
 
 const K = 20;
 /** Each replica sends a request about this often: 100 a second for the fleet. */
@@ -103,18 +103,13 @@ describeWithRedis('a revocation, with K replicas sharing one token through Redis
   let redis: RedisServer;
   let admin: Redis;
   let sim: Simulator;
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = redis.client();
+  useRedis((client, server) => {
+    admin = client;
+    redis = server;
   });
-  afterAll(() => redis.stop());
   beforeEach(async () => {
     sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: 50 });
-  });
-  afterEach(async () => {
-    await cleanup();
-    await sim.close();
-    await admin.flushall();
+    track(() => sim.close());
   });
 
   const key = () => storeKey(providerFor(sim));

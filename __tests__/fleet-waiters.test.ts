@@ -6,8 +6,8 @@ import Redis from 'ioredis';
 import { TokenManager, storeKey, type TokenStore } from '../src';
 import { redisStore } from '../src/redis';
 import { startSimulator, type Simulator } from '../src/testing';
-import { FAST_RETRY, cleanup, providerFor, track } from './helpers/setup';
-import { describeWithRedis, startRedis, type RedisServer } from './helpers/redis';
+import { FAST_RETRY, providerFor, track } from './helpers/setup';
+import { describeWithRedis, useRedis, type RedisServer } from './helpers/redis';
 
 const K = 10;
 /** The holder's token call: long enough for pollers to poll several times, shorter than the 500 ms fallback read. */
@@ -44,20 +44,11 @@ async function coldStart(sim: Simulator, port: number, store: (client: Redis) =>
 
 describeWithRedis('waiting for the lock holder', () => {
   let redis: RedisServer;
-  let admin: Redis;
   let sim: Simulator;
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = redis.client();
-  });
-  afterAll(() => redis.stop());
+  useRedis((_client, server) => (redis = server));
   beforeEach(async () => {
     sim = await startSimulator({ dialect: 'crowdstrike', latencyMs: TOKEN_LATENCY_MS });
-  });
-  afterEach(async () => {
-    await cleanup();
-    await sim.close();
-    await admin.flushall();
+    track(() => sim.close());
   });
 
   test('waiters hear the token arrive: 3 commands each for a holder quicker than the 500 ms fallback read, and every token within a moment of the first', async () => {

@@ -24,13 +24,13 @@ export function describeWithRedis(name: string, body: () => void): void {
  * One Redis server for a `describeWithRedis` block: started before its tests, emptied (and the
  * tests' `cleanup()` run) after each, stopped at the end.
  */
-export function useRedis(started: (client: Redis) => void): void {
+export function useRedis(started: (client: Redis, server: RedisServer) => void): void {
   let redis: RedisServer;
   let client: Redis;
   beforeAll(async () => {
     redis = await startRedis();
     client = redis.client();
-    started(client);
+    started(client, redis);
   });
   afterAll(() => redis.stop());
   afterEach(async () => {
