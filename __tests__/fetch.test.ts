@@ -93,13 +93,19 @@ describe('tokens.fetch: where the bearer goes', () => {
   });
 });
 
+/** A manager whose token a resource server of its own origin accepted, then revoked server side. */
+async function revokedUnderResource() {
+  const sim = await simulator();
+  const resource = await resourceServer(sim);
+  const tokens = managerFor(sim, { allowedOrigins: [resource.url] });
+  const old = await tokens.getToken();
+  sim.revokeAll();
+  return { sim, resource, tokens, old };
+}
+
 describe('tokens.fetch: a 401 for our token', () => {
   test('concurrent requests refused after a revocation share one refresh and are each replayed once, bodies and all', async () => {
-    const sim = await simulator();
-    const resource = await resourceServer(sim);
-    const tokens = managerFor(sim, { allowedOrigins: [resource.url] });
-    const old = await tokens.getToken();
-    sim.revokeAll();
+    const { sim, resource, tokens, old } = await revokedUnderResource();
     const bodies = ['text', new URLSearchParams({ a: '1' }), new Blob(['blob']), new TextEncoder().encode('bytes')];
     const responses = await Promise.all([
       ...bodies.map((body) => tokens.fetch(`${resource.url}/write`, { method: 'POST', body })),
@@ -125,11 +131,7 @@ describe('tokens.fetch: a 401 for our token', () => {
   });
 
   test('a stream body is sent once: the 401 comes back, and the next request carries the new token', async () => {
-    const sim = await simulator();
-    const resource = await resourceServer(sim);
-    const tokens = managerFor(sim, { allowedOrigins: [resource.url] });
-    const old = await tokens.getToken();
-    sim.revokeAll();
+    const { sim, resource, tokens, old } = await revokedUnderResource();
     const stream = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode('streamed'));
